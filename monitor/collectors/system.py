@@ -1,0 +1,99 @@
+"""System: who this host is and how long it has been up.
+
+Sample:
+    hostname=build-7 os_name="Rocky Linux" os_version="9.4 (Blue Onyx)"
+    os_pretty_name="Rocky Linux 9.4 (Blue Onyx)" kernel=5.14.0-427.el9.x86_64 arch=x86_64
+    boot_time=1764150000.0 uptime=86400.0 cpu_model="AMD EPYC 7B13" cpu_logical=2 cpu_physical=1
+"""
+from __future__ import annotations
+
+import platform
+import shlex
+import socket
+import time
+
+import psutil
+
+from .base import AreaModel
+
+
+class System(AreaModel):
+    hostname: str
+    os_name: str | None
+    os_version: str | None
+    os_id: str | None  # "rocky", "rhel", "debian": picks host-specific defaults (log paths)
+    os_pretty_name: str | None
+    kernel: str
+    arch: str
+    boot_time: float  # seconds since the epoch
+    uptime: float  # seconds
+    cpu_model: str | None
+    cpu_logical: int | None
+    cpu_physical: int | None
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """Parse /etc/os-release (shell-style KEY="value" lines, see os-release(5))."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        try:
+            parts = shlex.split(value)
+        except ValueError:  # an unbalanced quote: keep the raw text rather than fail
+            parts = [value.strip("\"'")]
+        out[key.strip()] = parts[0] if parts else ""
+    return out
+
+
+def parse_cpu_model(cpuinfo: str) -> str | None:
+    """The first "model name" of /proc/cpuinfo (x86), or another architecture's equivalent."""
+    for key in ("model name", "Model", "cpu model", "Processor"):
+        for line in cpuinfo.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return None
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+class SystemCollector:
+    name = "system"
+    model = System
+    interval = 0.0
+
+    def __init__(self) -> None:
+        # What cannot change while the process runs is read once.
+        osr = parse_os_release(_read_text("/etc/os-release") or _read_text("/usr/lib/os-release"))
+        self._static = dict(
+            os_name=osr.get("NAME"),
+            os_version=osr.get("VERSION") or osr.get("VERSION_ID"),
+            os_id=osr.get("ID"),
+            os_pretty_name=osr.get("PRETTY_NAME"),
+            kernel=platform.release(),
+            arch=platform.machine(),
+            cpu_model=parse_cpu_model(_read_text("/proc/cpuinfo")),
+            cpu_logical=psutil.cpu_count(logical=True),
+            cpu_physical=psutil.cpu_count(logical=False),
+        )
+
+    def collect(self, now: float) -> System:
+        boot = psutil.boot_time()
+        return System(
+            hostname=socket.gethostname(),
+            boot_time=boot,
+            uptime=round(max(0.0, time.time() - boot), 1),
+            **self._static,
+        )
+
+    def series(self, data: System) -> dict[str, float]:
+        return {}

@@ -1,0 +1,168 @@
+"""Shared fixtures: an in-process TestClient, a real server on loopback, and headless Chromium.
+
+Browser tests drive Debian's Chromium through Playwright for Python. Under CI=true a missing
+Chromium is a failure, never a skip: .ci/run installs it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def make_settings(**over):
+    from monitor.settings import Settings
+    return Settings(**over)
+
+
+@pytest.fixture
+def make_client():
+    """Build an app (optionally with custom settings/collectors) and run its lifespan."""
+    from main import create_app
+    clients: list[TestClient] = []
+
+    def build(collectors=None, **settings) -> TestClient:
+        app = create_app(make_settings(**settings), collectors=collectors)
+        c = TestClient(app)
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield build
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+    env: dict
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.log_path = ARTIFACTS / f"server-{self.port}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "main.py", "--host", "127.0.0.1", "--port", str(self.port),
+             *self.extra_args],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not answer /healthz in time")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def _spawn(env_over: dict | None = None, args: list[str] | None = None) -> LiveServer:
+    port = free_port()
+    env = {**os.environ, "SERVER_MONITOR_TICK": "1", **(env_over or {})}
+    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env,
+                        extra_args=args or [])
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """One real console on loopback for the session's browser and HTTP tests."""
+    server = _spawn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def spawn_server():
+    """Start extra servers with their own settings; all are stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def spawn(env: dict | None = None, args: list[str] | None = None) -> LiveServer:
+        s = _spawn(env, args)
+        servers.append(s)
+        return s
+
+    yield spawn
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run must install it")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class WatchedPage:
+    """A page plus every console error, page error and CSP violation it produced."""
+    page: object
+    errors: list[str]
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], f"browser reported errors: {self.errors}"
+
+
+@pytest.fixture
+def watched_page(browser) -> Iterator[WatchedPage]:
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+            if m.type in ("error", "warning") and "Content Security Policy" in m.text
+            or m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    yield WatchedPage(page, errors)
+    ctx.close()

@@ -1,0 +1,82 @@
+"""The JSON API: a stable, documented contract (OpenAPI at /docs). Raw units, psutil's names.
+
+Every answer carries the ``seq`` and ``taken_at`` of the snapshot it was read from. The JSON of
+an answer is made once per snapshot and reused for every request of that tick.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, create_model
+
+from monitor.collectors.base import Collector
+from monitor.sampler import Snapshot
+
+from .deps import SnapshotDep
+
+
+class Stamp(BaseModel):
+    seq: int = Field(description="sample number since the console started; grows by one per tick")
+    taken_at: float = Field(description="when the sample was taken, seconds since the epoch")
+
+
+class ErrorMessage(BaseModel):
+    detail: str = Field(description="what was wrong, in plain words")
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+def _json(snap: Snapshot, key: str, model: type[BaseModel], **fields) -> Response:
+    body = snap.memo(f"json:{key}", lambda: model(
+        seq=snap.seq, taken_at=snap.taken_at, **fields).model_dump_json().encode())
+    return Response(body, media_type="application/json")
+
+
+def build_router(collectors: Sequence[Collector]) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["host"])
+    areas = {c.name: c.model for c in collectors}
+
+    snapshot_model = create_model(
+        "Snapshot", __base__=Stamp,
+        **{name: (model | None, None) for name, model in areas.items()},
+        unavailable=(dict[str, str], Field(default_factory=dict,
+                                           description="area -> why it could not be collected")),
+    )
+
+    @router.get("/snapshot", response_model=snapshot_model, summary="Every area at once")
+    def snapshot(snap: SnapshotDep):
+        return _json(snap, "snapshot", snapshot_model,
+                     **{n: snap.get(n) for n in areas}, unavailable=dict(snap.unavailable))
+
+    for name, model in areas.items():
+        _add_area_route(router, name, model)
+    return router
+
+
+def _add_area_route(router: APIRouter, name: str, model: type[BaseModel]) -> None:
+    response_model = create_model(f"{model.__name__}Response", __base__=Stamp, **{name: (model, ...)})
+
+    def area(snap: SnapshotDep):
+        data = snap.get(name)
+        if data is None:
+            raise HTTPException(503, f"{name} unavailable: {snap.unavailable.get(name, 'unknown')}")
+        return _json(snap, name, response_model, **{name: data})
+
+    router.add_api_route(
+        f"/{name}", area, methods=["GET"], response_model=response_model,
+        summary=f"The {name} area of the latest sample",
+        responses={503: {"model": ErrorMessage, "description": f"{name} could not be collected"}},
+        name=f"api_{name}",
+    )
+
+
+health_router = APIRouter(tags=["service"])
+
+
+@health_router.get("/healthz", response_model=Health, summary="Liveness: the console answers")
+def healthz() -> Health:
+    return Health()
