@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from .collectors.base import AreaModel, Collector
@@ -31,11 +31,24 @@ class Snapshot:
     areas: Mapping[str, AreaModel]  # area name -> data, for areas collected successfully
     unavailable: Mapping[str, str]  # area name -> reason it could not be collected
     durations: Mapping[str, float] = field(default_factory=dict)  # area -> seconds spent
+    # Judgment of this snapshot (monitor/health.py): whatever the judge returned, in order.
+    verdicts: tuple[Any, ...] = ()
     # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality.
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, area: str) -> AreaModel | None:
         return self.areas.get(area)
+
+    def state_of(self, area: str) -> str:
+        """Worst verdict state for an area: "ok", "warning", "critical", or "unknown" when the
+        area could not be collected. Verdicts need ``.area`` and ``.state`` attributes."""
+        if area in self.unavailable:
+            return "unknown"
+        states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
+        for s in ("critical", "warning"):
+            if s in states:
+                return s
+        return "ok"
 
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """Make a derived value once per snapshot. Safe without a lock: views run on one loop."""
@@ -101,10 +114,15 @@ class Store:
         return self.latest
 
 
+# judge(snapshot, history) -> verdicts; runs once per tick on the event loop after collection.
+Judge = Callable[["Snapshot", "History"], Iterable[Any]]
+
+
 class Sampler:
     def __init__(self, store: Store, collectors: Iterable[Collector], tick: float,
-                 timeout: float) -> None:
+                 timeout: float, judge: Judge | None = None) -> None:
         self.store = store
+        self.judge = judge
         self.collectors = list(collectors)
         self.tick = tick
         self.timeout = timeout
@@ -174,6 +192,11 @@ class Sampler:
                 unavailable[c.name] = reason or "unavailable"
         self._seq += 1
         snap = Snapshot(self._seq, taken_at, areas, unavailable, durations)
+        if self.judge is not None:
+            try:
+                snap = replace(snap, verdicts=tuple(self.judge(snap, self.store.history)))
+            except Exception as exc:  # noqa: BLE001 - a judgment bug must not stop the console
+                log.exception("judge failed: %s", exc)
         await self.store.publish(snap, series)
         return snap
 
