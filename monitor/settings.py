@@ -1,16 +1,29 @@
-"""Configuration: environment variables SERVER_MONITOR_* (pydantic-settings).
+"""Configuration: environment variables SERVER_MONITOR_* and an optional TOML file.
 
     SERVER_MONITOR_HOST=0.0.0.0 SERVER_MONITOR_TICK=2 python main.py
+    SERVER_MONITOR_CONFIG=/etc/server-monitor/config.toml python main.py
 
-Command-line flags of main.py override the environment for host and port.
+Precedence, highest first: arguments given to ``Settings(...)`` (main.py's --host/--port),
+environment variables, the TOML file named by SERVER_MONITOR_CONFIG, the defaults below.
+Structured settings (log sources, thresholds) are easiest in the TOML file; in the environment
+they are JSON, e.g. SERVER_MONITOR_LOG_SOURCES='[...]'.
 """
 from __future__ import annotations
 
 import math
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "SERVER_MONITOR_CONFIG"
 
 
 class Settings(BaseSettings):
@@ -30,6 +43,21 @@ class Settings(BaseSettings):
     def history_length(self) -> int:
         """Points kept per series in the ring buffer."""
         return max(2, math.ceil(self.history_seconds / self.tick))
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        sources = [init_settings, env_settings]
+        config = os.environ.get(CONFIG_ENV)
+        if config:
+            path = Path(config)
+            if not path.is_file():
+                raise ValueError(f"{CONFIG_ENV}={config}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
 
 
 @lru_cache

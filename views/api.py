@@ -52,8 +52,10 @@ def build_router(collectors: Sequence[Collector]) -> APIRouter:
         return _json(snap, "snapshot", snapshot_model,
                      **{n: snap.get(n) for n in areas}, unavailable=dict(snap.unavailable))
 
-    for name, model in areas.items():
-        _add_area_route(router, name, model)
+    for c in collectors:
+        # An area with its own router (query parameters, sub-resources) opts out of the plain one.
+        if not getattr(c, "custom_api", False):
+            _add_area_route(router, c.name, c.model)
     return router
 
 
