@@ -135,10 +135,11 @@ class Sampler:
 
     async def run(self) -> None:
         """Tick forever on a fixed schedule; a late tick is not made up for, the next one is."""
+        # The caller took the first sample; the next is one tick later, so that every rate and
+        # percentage is computed over a whole tick (two readings 1 ms apart say nothing).
         start = time.monotonic()
         k = 0
         while True:
-            await self.sample_once()
             k += 1
             now = time.monotonic()
             due = start + k * self.tick
@@ -147,6 +148,7 @@ class Sampler:
                 due = start + k * self.tick
             await asyncio.sleep(due - now)
             self.store.tick_lag.append(max(0.0, time.monotonic() - due))
+            await self.sample_once()
 
     async def sample_once(self) -> Snapshot:
         taken_at, now = time.time(), time.monotonic()
@@ -163,6 +165,9 @@ class Sampler:
             started[c.name] = asyncio.wrap_future(fut, loop=loop)
         if started:
             await asyncio.wait(started.values(), timeout=self.timeout)
+            for f in started.values():  # errors are read from the thread's future below;
+                if f.done() and not f.cancelled():  # mark the loop's copy as seen, so asyncio
+                    f.exception()  # does not log "exception was never retrieved"
 
         areas: dict[str, AreaModel] = {}
         unavailable: dict[str, str] = {}

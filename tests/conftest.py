@@ -145,24 +145,39 @@ def browser():
         b.close()
 
 
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    e.violatedDirective + " blocked " + (e.blockedURI || "inline"));
+});
+"""
+
+
 @dataclass
 class WatchedPage:
     """A page plus every console error, page error and CSP violation it produced."""
     page: object
     errors: list[str]
 
+    def csp_violations(self) -> list[str]:
+        try:
+            return self.page.evaluate("window.__cspViolations || []")
+        except Exception:  # noqa: BLE001 - page closed or navigating: nothing to read
+            return []
+
     def assert_clean(self) -> None:
-        assert self.errors == [], f"browser reported errors: {self.errors}"
+        problems = self.errors + [f"CSP: {v}" for v in self.csp_violations()]
+        assert problems == [], f"browser reported errors: {problems}"
 
 
 @pytest.fixture
 def watched_page(browser) -> Iterator[WatchedPage]:
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    ctx.add_init_script(CSP_WATCH)
     page = ctx.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-            if m.type in ("error", "warning") and "Content Security Policy" in m.text
-            or m.type == "error" else None)
+    # Chromium reports CSP violations and failed loads (a missing favicon too) as console errors.
+    page.on("console", lambda m: m.type == "error" and errors.append(f"console.error: {m.text}"))
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     yield WatchedPage(page, errors)
     ctx.close()

@@ -18,6 +18,7 @@ import psutil
 
 from .base import AreaModel, counter_delta, rate
 
+MIN_GAP = 0.2  # seconds between two readings for meaningful percentages
 SPLIT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 
 
@@ -120,6 +121,13 @@ class CpuCollector:
         self._prev_at = time.monotonic()
 
     def collect(self, now: float) -> Cpu:  # now: time.monotonic()
+        # Kernel CPU times tick every 10 ms: two readings closer than that say nothing. Only the
+        # very first collection, right after start-up, can be that close; wait it out (in the
+        # worker thread, not on the event loop).
+        gap = time.monotonic() - self._prev_at
+        if gap < MIN_GAP:
+            time.sleep(MIN_GAP - gap)
+            now = time.monotonic()
         raw = read()
         data = shape(raw, self._prev, now - self._prev_at)
         self._prev, self._prev_at = raw, now

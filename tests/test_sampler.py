@@ -1,0 +1,181 @@
+"""The sampler: one snapshot per tick, failures isolated per area, memoised fan-out."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from monitor.collectors.base import AreaModel
+from monitor.collectors.memory import MemoryCollector
+from monitor.collectors.system import SystemCollector
+from monitor.sampler import History, Sampler, Store
+from views.stream import encoded_events
+
+
+class Counter(AreaModel):
+    n: int
+
+
+class Flaky:
+    """A collector that raises or hangs while told to, and recovers when the fault goes."""
+    name = "cpu"  # stands in for a real area so the page and API show the failure
+    model = Counter
+    interval = 0.0
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.n = 0
+        self.release = threading.Event()
+
+    def collect(self, now: float) -> Counter:
+        if self.mode == "raise":
+            raise PermissionError("/proc/stat: permission denied")
+        if self.mode == "hang":
+            self.release.wait(10)
+        self.n += 1
+        return Counter(n=self.n)
+
+    def series(self, data: Counter) -> dict[str, float]:
+        return {"cpu.n": data.n}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_failing_area_is_unavailable_others_publish():
+    async def go():
+        store = Store(10)
+        flaky = Flaky()
+        sampler = Sampler(store, [flaky, MemoryCollector()], tick=1, timeout=2)
+        first = await sampler.sample_once()
+        flaky.mode = "raise"
+        second = await sampler.sample_once()
+        flaky.mode = "ok"
+        third = await sampler.sample_once()
+        sampler.close()
+        return first, second, third, store
+
+    first, second, third, store = run(go())
+    assert first.get("cpu") == Counter(n=1) and "memory" in first.areas
+    assert second.get("cpu") is None
+    assert second.unavailable["cpu"] == "PermissionError: /proc/stat: permission denied"
+    assert "memory" in second.areas and second.seq == first.seq + 1
+    assert third.get("cpu") == Counter(n=2) and third.unavailable == {}  # recovered
+    assert store.failures == {"cpu": 1}
+    assert second.state_of("cpu") == "unknown" and third.state_of("cpu") == "ok"
+
+
+def test_hung_area_does_not_stall_the_tick():
+    async def go():
+        store = Store(10)
+        flaky = Flaky()
+        flaky.mode = "hang"
+        sampler = Sampler(store, [flaky, MemoryCollector()], tick=1, timeout=0.3)
+        t0 = time.monotonic()
+        a = await sampler.sample_once()
+        b = await sampler.sample_once()  # still hung: not started twice, still reported
+        took = time.monotonic() - t0
+        flaky.mode = "ok"
+        flaky.release.set()
+        await asyncio.sleep(0.1)
+        c = await sampler.sample_once()  # the hung call finished: its late result is used
+        d = await sampler.sample_once()
+        sampler.close()
+        return a, b, c, d, took
+
+    a, b, c, d, took = run(go())
+    assert "has not finished" in a.unavailable["cpu"] and "memory" in a.areas
+    assert "has not finished" in b.unavailable["cpu"] and "memory" in b.areas
+    assert took < 3  # behaviour check: two ticks did not wait 10 s for the hung read
+    assert c.get("cpu") is not None and d.get("cpu") is not None and d.unavailable == {}
+
+
+def test_interval_reuses_previous_result_between_collections():
+    class Slow(Flaky):
+        name = "slow"
+        interval = 3600.0
+
+    async def go():
+        store = Store(10)
+        slow = Slow()
+        sampler = Sampler(store, [slow], tick=1, timeout=1)
+        snaps = [await sampler.sample_once() for _ in range(3)]
+        sampler.close()
+        return slow, snaps
+
+    slow, snaps = run(go())
+    assert slow.n == 1 and all(s.get("slow") == Counter(n=1) for s in snaps)
+
+
+def test_wait_newer_skips_missed_ticks():
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [SystemCollector()], tick=1, timeout=1)
+        for _ in range(3):
+            await sampler.sample_once()
+        got = await asyncio.wait_for(store.wait_newer(0), 1)  # a slow client at seq 0
+        waiter = asyncio.create_task(store.wait_newer(got.seq))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()  # nothing newer yet: it waits
+        await sampler.sample_once()
+        newer = await asyncio.wait_for(waiter, 1)
+        sampler.close()
+        return got, newer
+
+    got, newer = run(go())
+    assert got.seq == 3 and newer.seq == 4  # the latest, not the backlog
+
+
+def test_history_ring_buffer_is_bounded_and_windowed():
+    h = History(length=3)
+    for t in range(5):
+        h.add(float(t), {"x": t * 10})
+    assert h.points("x") == [(2.0, 20.0), (3.0, 30.0), (4.0, 40.0)]
+    assert h.values("x", seconds=1) == [30.0, 40.0]
+    assert h.points("missing") == [] and h.names() == ["x"]
+
+
+def test_sse_bytes_are_made_once_per_snapshot():
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [SystemCollector(), MemoryCollector()], tick=1, timeout=1)
+        snap = await sampler.sample_once()
+        sampler.close()
+        return store, snap
+
+    store, snap = run(go())
+    a = encoded_events(store, snap, ["system", "memory"])
+    b = encoded_events(store, snap, ["system", "memory"])
+    assert a is b  # the second client got the very same bytes: no second render
+    text = a.decode()
+    assert "event: system\r\n" in text and "event: memory\r\n" in text
+    assert "event: tick\r\n" in text and f"id: {snap.seq}\r\n" in text
+
+
+def test_fault_shows_on_page_and_api_while_others_update(make_client):
+    flaky = Flaky()
+    c = make_client(collectors=[SystemCollector(), flaky, MemoryCollector()], tick=0.2)
+    flaky.mode = "raise"
+    deadline = time.monotonic() + 5
+    while c.get("/api/snapshot").json()["cpu"] is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r = c.get("/api/cpu")
+    assert r.status_code == 503 and "permission denied" in r.json()["detail"]
+    snap = c.get("/api/snapshot").json()
+    assert snap["cpu"] is None and "PermissionError" in snap["unavailable"]["cpu"]
+    assert snap["memory"]["total"] > 0
+    page = c.get("/dashboard").text
+    assert "CPU could not be read" in page and "state-unknown" in page
+    seq = c.get("/api/memory").json()["seq"]
+    deadline = time.monotonic() + 5
+    while c.get("/api/memory").json()["seq"] == seq and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert c.get("/api/memory").json()["seq"] > seq  # other areas keep updating
+    flaky.mode = "ok"
+    deadline = time.monotonic() + 5
+    while c.get("/api/cpu").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert c.get("/api/cpu").json()["cpu"]["n"] >= 1  # recovered by itself

@@ -1,0 +1,50 @@
+"""SSE over a real socket: named events per card, a new tick every second, shared bytes."""
+from __future__ import annotations
+
+import time
+
+import httpx
+
+
+def read_events(url: str, want_ticks: int, limit_s: float = 10.0) -> list[dict]:
+    """Read SSE events until ``want_ticks`` tick events arrived (bounded in time)."""
+    events: list[dict] = []
+    current: dict = {}
+    deadline = time.monotonic() + limit_s
+    with httpx.stream("GET", url, timeout=limit_s) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line == "":
+                if current:
+                    events.append(current)
+                    current = {}
+                    if sum(e.get("event") == "tick" for e in events) >= want_ticks:
+                        break
+            elif not line.startswith(":"):
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                current[field] = current.get(field, "") + ("\n" if field in current else "") + value
+            if time.monotonic() > deadline:
+                break
+    return events
+
+
+def test_stream_pushes_each_card_every_tick(live_server):
+    events = read_events(live_server.url + "/stream", want_ticks=3)
+    ticks = [e for e in events if e.get("event") == "tick"]
+    assert len(ticks) == 3
+    seqs = [int(t["id"]) for t in ticks]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3  # a new snapshot each time
+    assert 'data-seq="%d"' % seqs[-1] in ticks[-1]["data"]
+    # Every tick carries every card, each as its own named event, before the tick mark.
+    per_tick: list[set[str]] = [set()]
+    for e in events:
+        if e.get("event") == "tick":
+            per_tick.append(set())
+        else:
+            per_tick[-1].add(e.get("event"))
+    for cards in per_tick[:-1]:
+        assert {"system", "cpu", "memory"} <= cards
+    cpu = [e["data"] for e in events if e.get("event") == "cpu"]
+    assert len(cpu) == 3 and all('class="big"' in d for d in cpu)
