@@ -179,3 +179,26 @@ def test_fault_shows_on_page_and_api_while_others_update(make_client):
     while c.get("/api/cpu").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert c.get("/api/cpu").json()["cpu"]["n"] >= 1  # recovered by itself
+
+
+def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
+    from views import cards
+
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [SystemCollector(), MemoryCollector()], tick=1, timeout=1)
+        snap = await sampler.sample_once()
+        sampler.close()
+        return store, snap
+
+    store, snap = run(go())
+    real = cards.card_context
+
+    def broken(store_, snap_, area):
+        if area == "memory":
+            raise KeyError("template bug")
+        return real(store_, snap_, area)
+
+    monkeypatch.setattr(cards, "card_context", broken)
+    text = encoded_events(store, snap, ["system", "memory"]).decode()
+    assert "could not be drawn" in text and 'class="hostname"' in text

@@ -5,11 +5,15 @@ client of a tick renders it and every other client reuses the same string.
 """
 from __future__ import annotations
 
+import logging
+
 from markupsafe import Markup
 
 from monitor.sampler import Snapshot, Store
 
 from .templating import env
+
+log = logging.getLogger("server_monitor.cards")
 
 
 def card_context(store: Store, snap: Snapshot, area: str) -> dict:
@@ -25,7 +29,11 @@ def card_context(store: Store, snap: Snapshot, area: str) -> dict:
 def render_card(store: Store, snap: Snapshot, area: str) -> Markup:
     """The inner HTML of the card ``area`` (partials/<area>.html) for this snapshot."""
     def make() -> Markup:
-        return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area)))
+        try:
+            return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area)))
+        except Exception:  # a template bug in one card must not take the stream or page down
+            log.exception("rendering the %s card failed", area)
+            return env.get_template("_card_failed.html").render(area=area)
     return snap.memo(f"card:{area}", make)
 
 
