@@ -13,18 +13,28 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import logging.config
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 
 from monitor.collectors import default_collectors
 from monitor.collectors.base import Collector
+from monitor.events import EventLog
+from monitor.health import Judge
 from monitor.sampler import Sampler, Store
+from monitor.logs.follow import LogHub
+from monitor.logs.sources import configured as configured_log_sources
 from monitor.settings import Settings, get_settings
-from views import api, errors, pages, stream
-from views.security import SecurityHeaders
+from monitor.logconfig import LOGGING
+from views import api, auth, errors, history, pages, processes, stream
+from views import health, logs, metrics
+from views import runtime
+from views.security import SameOriginWrites, SecurityHeaders
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("server_monitor")
@@ -33,12 +43,15 @@ log = logging.getLogger("server_monitor")
 def create_app(settings: Settings | None = None,
                collectors: Sequence[Collector] | None = None) -> FastAPI:
     settings = settings or get_settings()
-    collectors = list(collectors) if collectors is not None else default_collectors()
+    collectors = list(collectors) if collectors is not None else default_collectors(settings)
     store = Store(settings.history_length)
+    # Judgment once per tick (monitor/health.py); its events survive restarts in data_dir.
+    judge = Judge(settings.thresholds,
+                  EventLog(settings.data_dir / "events.jsonl", keep=settings.events_keep))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        sampler = Sampler(store, collectors, settings.tick, settings.collector_timeout)
+        sampler = Sampler(store, collectors, settings.tick, settings.collector_timeout, judge=judge)
         await sampler.sample_once()  # views never see "no data yet"
         task = asyncio.create_task(sampler.run(), name="sampler")
         try:
@@ -48,6 +61,8 @@ def create_app(settings: Settings | None = None,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             sampler.close()
+            judge.events.close()  # open events keep their peak so far across the restart
+            await app.state.logs.close()  # stop log followers (and their journalctl processes)
 
     app = FastAPI(
         title="server-monitor",
@@ -59,15 +74,32 @@ def create_app(settings: Settings | None = None,
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.judge = judge
+    app.state.health_card = lambda snap: health.render_health(snap, judge.events)  # SSE "health"
     # Cards on the dashboard, in order; "system" is shown in the page header instead.
     app.state.card_areas = [c.name for c in collectors]
+    # Log sources by name (configured, or the host's defaults) and their shared live followers.
+    app.state.log_sources = configured_log_sources(settings.log_sources)
+    app.state.logs = LogHub(app.state.log_sources, settings.log_follow_interval, settings.log_lines_max)
 
-    app.add_middleware(SecurityHeaders)
+    # Outermost last: security headers wrap everything (401/403 pages too), then the CSRF
+    # guard, then access control (views/auth.py).
+    app.add_middleware(auth.AccessControl, credentials=auth.load_credentials(settings))
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(api.build_router(collectors))
     app.include_router(api.health_router)
     app.include_router(stream.router)
+    app.include_router(runtime.router)  # /api/console: the console's own tasks, RSS, tick lag
+    app.include_router(health.router)
+    app.include_router(metrics.build_router(store))
+    app.include_router(processes.router, dependencies=[pages.DisplayCheck])
+    app.include_router(processes.api_router)
+    app.include_router(history.router)
+    app.include_router(logs.router)
+    app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app
 
@@ -75,21 +107,40 @@ def create_app(settings: Settings | None = None,
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except (ValidationError, ValueError) as exc:  # say which setting is wrong, not a traceback
+        sys.exit(f"server-monitor: invalid configuration: {exc}")
     parser = argparse.ArgumentParser(description="server-monitor: live console for this server")
     parser.add_argument("--host", default=settings.host, help="address to bind (default %(default)s)")
     parser.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s)")
+    parser.add_argument("--ssl-certfile", default=settings.ssl_certfile,
+                        help="PEM certificate (chain): serve HTTPS directly")
+    parser.add_argument("--ssl-keyfile", default=settings.ssl_keyfile,
+                        help="PEM private key of --ssl-certfile")
     args = parser.parse_args(argv)
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        parser.error("--ssl-certfile and --ssl-keyfile go together")
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.config.dictConfig(LOGGING)
+    try:
+        credentials = auth.load_credentials(settings)
+    except auth.CredentialError as exc:
+        sys.exit(f"server-monitor: {exc}")
+    refusal = auth.refuse_to_listen(args.host, credentials)
+    if refusal:
+        sys.exit(f"server-monitor: {refusal}")
+    log.info("%s", credentials.describe())
     uvicorn.run(
         create_app(settings), host=args.host, port=args.port,
         timeout_graceful_shutdown=2,  # open SSE streams must not hold a restart up
-        log_level="info",
+        log_level="info", log_config=LOGGING,
+        ssl_certfile=args.ssl_certfile and str(args.ssl_certfile),
+        ssl_keyfile=args.ssl_keyfile and str(args.ssl_keyfile),
     )
 
 
-app = create_app()
-
 if __name__ == "__main__":
     main()
+else:  # `uvicorn main:app`; `python main.py` builds its app in main(), after the checks
+    app = create_app()

@@ -15,13 +15,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from .logs.sources import LogSource
+from .thresholds import Thresholds
 
 CONFIG_ENV = "SERVER_MONITOR_CONFIG"
 
@@ -38,6 +41,53 @@ class Settings(BaseSettings):
     collector_timeout: float = Field(
         5.0, gt=0, description="a collection slower than this is reported unavailable (hung mount, sensor)"
     )
+    # Processes (monitor/collectors/processes.py, views/processes.py).
+    process_interval: float = Field(
+        2.0, ge=0.5, le=60, description="seconds between two reads of the process table (the costliest area)"
+    )
+    mask_secrets: bool = Field(
+        True, description="mask credential-looking command-line arguments (--password=, token=, "
+                          "user:pass@) in the process table, detail and API"
+    )
+
+    # Access control (views/auth.py). Each secret is given directly or, better, as a file to read
+    # (a file is not inherited by child processes nor shown by `systemctl show`). Secrets are
+    # SecretStr so that no repr, log line or error message ever prints them.
+    token: SecretStr | None = Field(
+        None, description="full-access secret: `Authorization: Bearer <token>`, or the HTTP Basic password"
+    )
+    token_file: Path | None = Field(None, description="file holding the full-access secret")
+    display_token: SecretStr | None = Field(
+        None, description="read-only secret that opens only the overview pages, /wall, /stream and overview JSON"
+    )
+    display_token_file: Path | None = Field(None, description="file holding the display secret")
+    # CSP frame-ancestors: who may put the console in a frame. "'none'" forbids it; a dashboard
+    # embedded on purpose names its origin, e.g. "https://grafana.example.com". Only characters
+    # of a CSP source list, so a setting can never inject another header or directive.
+    frame_ancestors: str = Field("'none'", pattern=r"^[A-Za-z0-9*.:/'_\-\[\] ]+$")
+    # Direct HTTPS (uvicorn's certificate options); main.py --ssl-certfile/--ssl-keyfile win.
+    ssl_certfile: Path | None = Field(None, description="PEM certificate (chain) for direct HTTPS")
+    ssl_keyfile: Path | None = Field(None, description="PEM private key for direct HTTPS")
+
+    # Judgment (monitor/health.py, monitor/thresholds.py, views/health.py). Thresholds are easiest
+    # in the TOML file: [thresholds.cpu_percent] warning = 85 (see README, "Thresholds").
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    data_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local/state")
+        / "server-monitor",
+        description="where events are kept across restarts (events.jsonl)")
+    events_keep: int = Field(500, ge=10, le=100_000, description="events kept in the file and the API")
+    health_status_warning: int = Field(200, ge=200, le=599, description="/api/health's HTTP status when warning")
+    health_status_critical: int = Field(503, ge=200, le=599, description="/api/health's HTTP status when critical")
+
+    # Logs (monitor/logs/, views/logs.py). In TOML: [[log_sources]] name = "app", kind = "file",
+    # path = "/var/log/app/*.log"; in the environment JSON, SERVER_MONITOR_LOG_SOURCES='[...]'.
+    # None or [] means the host's defaults (Rocky: messages, secure, cron; Debian: syslog, auth;
+    # and the journal). Requests name a source; only these paths are ever opened.
+    log_sources: list[LogSource] | None = Field(None, description="named log sources (file or journal)")
+    log_lines: int = Field(200, ge=1, le=5000, description="lines shown by default")
+    log_lines_max: int = Field(5000, ge=1, le=100_000, description="most lines a request may ask for")
+    log_follow_interval: float = Field(0.25, ge=0.05, le=5, description="seconds between two reads of a followed file")
 
     @property
     def history_length(self) -> int:

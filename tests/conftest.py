@@ -27,6 +27,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# Tests never write into the operator's state directory: every app built in-process and every
+# server spawned by a test keeps its events (monitor/events.py) in a throwaway directory.
+import tempfile  # noqa: E402
+
+os.environ["SERVER_MONITOR_DATA_DIR"] = tempfile.mkdtemp(prefix="server-monitor-test-")
+
 
 def make_settings(**over):
     from monitor.settings import Settings

@@ -3,12 +3,16 @@
 Each tick's events are encoded to bytes once (memoised on the snapshot) and the same bytes are
 written to every client. A client waits on the latest snapshot only, so one that reads slowly
 skips ticks instead of queueing them: memory per client stays flat.
+
+``/stream?every=N`` (a page's ``?refresh=``) sends every Nth snapshot: the same memoised bytes,
+only fewer of them, so a slow-refreshing wall screen costs less, never more.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from monitor.sampler import Snapshot, Store
@@ -20,29 +24,43 @@ router = APIRouter(tags=["stream"])
 
 # A client whose socket does not drain within this many seconds is dropped (it reconnects).
 SEND_TIMEOUT = 10.0
+# Sent once per connection: the browser retries this soon after the console restarts.
+RETRY = b"retry: 2000\n\n"
+EVERY_MAX = 3600
 
 
-def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str]) -> bytes:
-    """All of one tick's events as one SSE byte string, made once per snapshot."""
+def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
+                   health: Callable[[Snapshot], str] | None = None) -> bytes:
+    """All of one tick's events as one SSE byte string, made once per snapshot.
+    ``health`` renders the health banner (views/health.py), sent as ``event: health``."""
     def make() -> bytes:
         events = [ServerSentEvent(data=str(render_card(store, snap, a)), event=a) for a in areas]
+        if health is not None:
+            events.append(ServerSentEvent(data=str(health(snap)), event="health"))
         events.append(ServerSentEvent(data=str(render_tick(snap)), event="tick", id=str(snap.seq)))
         return b"".join(e.encode() for e in events)
-    return snap.memo("sse:" + ",".join(areas), make)
+    return snap.memo("sse:" + ",".join(areas) + (",health" if health else ""), make)
 
 
-async def _events(request: Request, store: Store, areas: Sequence[str]) -> AsyncIterator[bytes]:
+async def _events(request: Request, store: Store, areas: Sequence[str],
+                  every: int = 1) -> AsyncIterator[bytes]:
+    yield RETRY
+    health = getattr(request.app.state, "health_card", None)
     seq = -1
     if store.latest is not None:  # a new or reconnecting page gets the current state at once
         seq = store.latest.seq
-        yield encoded_events(store, store.latest, areas)
+        yield encoded_events(store, store.latest, areas, health)
     while True:
-        snap = await store.wait_newer(seq)
+        snap = await store.wait_newer(seq + every - 1)  # the next snapshot at least N newer
         seq = snap.seq
-        yield encoded_events(store, snap, areas)
+        yield encoded_events(store, snap, areas, health)
 
 
 @router.get("/stream", summary="Live cards as server-sent events (the dashboard's one connection)")
-async def stream(request: Request, store: StoreDep) -> EventSourceResponse:
+async def stream(request: Request, store: StoreDep,
+                 every: Annotated[int, Query(ge=1, le=EVERY_MAX,
+                                             description="send every Nth sample (1: every tick)")] = 1,
+                 ) -> EventSourceResponse:
     areas = request.app.state.card_areas
-    return EventSourceResponse(_events(request, store, areas), send_timeout=SEND_TIMEOUT, ping=15)
+    return EventSourceResponse(_events(request, store, areas, every),
+                               send_timeout=SEND_TIMEOUT, ping=15)

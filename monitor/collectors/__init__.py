@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from .base import Collector
 from .cpu import CpuCollector
+from .disks import DisksCollector
 from .memory import MemoryCollector
+from .network import NetworkCollector
+from .processes import ProcessesCollector
+from .sensors import SensorsCollector
 from .system import SystemCollector
 
 
-def default_collectors() -> list[Collector]:
+def default_collectors(settings=None) -> list[Collector]:
     # Order is the order of cards on the dashboard and of keys in /api/snapshot.
-    return [SystemCollector(), CpuCollector(), MemoryCollector()]
+    # ``settings`` (monitor.settings.Settings) reaches the collectors that have options.
+    return [SystemCollector(), CpuCollector(), MemoryCollector(), DisksCollector(), NetworkCollector(),
+            SensorsCollector(), ProcessesCollector.from_settings(settings)]

@@ -1,0 +1,196 @@
+"""Network: each interface's state, addresses and traffic per second; TCP connections by state.
+
+Sample (a VM with one NIC; loopback hidden):
+    eth0  isup=True speed=None mtu=1400
+          addresses=[ipv4 192.0.2.2/255.255.255.0, ipv6 fd00::2, mac 02:fc:00:00:00:01]
+          bytes_recv_per_s=1843.0 bytes_sent_per_s=512.0 packets_recv_per_s=12.0 packets_sent_per_s=6.0
+          errin_per_s=0.0 errout_per_s=0.0 dropin_per_s=0.0 dropout_per_s=0.0
+    hidden=['ifb0', 'ifb1', 'lo']
+    tcp={'ESTABLISHED': 3, 'LISTEN': 2, 'TIME_WAIT': 1, ...} tcp_total=6
+
+Which interfaces are shown (``visible``): not loopback (unless asked for), not the host end of a
+container's veth pair, and not an interface that is down and has never carried a packet (ifb,
+unused bridges). A down interface that did carry traffic stays visible: that is news.
+
+TCP states are counted from /proc/net/tcp and /proc/net/tcp6 directly: psutil.net_connections()
+would also map every socket to its process by walking every /proc/<pid>/fd, which costs far more
+than the count needs. State names are psutil's (``psutil.CONN_ESTABLISHED`` == "ESTABLISHED").
+
+History series (``series()``): ``network.bytes_recv_per_s``, ``network.bytes_sent_per_s`` (sums
+over visible interfaces) and ``network.<interface>.bytes_recv_per_s`` / ``.bytes_sent_per_s``.
+"""
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import psutil
+
+from .base import AreaModel, rate
+
+COUNTERS = ("bytes_recv", "bytes_sent", "packets_recv", "packets_sent",
+            "errin", "errout", "dropin", "dropout")
+
+# /proc/net/tcp "st" column (include/net/tcp_states.h) -> psutil's state names.
+TCP_STATES = {
+    "01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1", "05": "FIN_WAIT2",
+    "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0A": "LISTEN",
+    "0B": "CLOSING", "0C": "NEW_SYN_RECV",
+}
+HIDDEN_PREFIXES = ("veth",)  # host ends of container network pairs: one per container
+
+
+class Address(AreaModel):
+    family: str  # "ipv4", "ipv6" or "mac"
+    address: str
+    netmask: str | None
+
+
+class Interface(AreaModel):
+    name: str
+    isup: bool
+    speed: int | None  # Mbit/s as psutil reports it; None when the driver does not say (VMs)
+    duplex: str | None  # "full", "half" or None when unknown
+    mtu: int
+    addresses: list[Address]
+    bytes_recv_per_s: float | None
+    bytes_sent_per_s: float | None
+    packets_recv_per_s: float | None
+    packets_sent_per_s: float | None
+    errin_per_s: float | None
+    errout_per_s: float | None
+    dropin_per_s: float | None
+    dropout_per_s: float | None
+
+
+class Network(AreaModel):
+    interfaces: list[Interface]
+    hidden: list[str]  # interfaces not shown: loopback, veth pairs, never-used and down
+    bytes_recv_per_s: float | None  # sums over the shown interfaces
+    bytes_sent_per_s: float | None
+    tcp: dict[str, int]  # connection count per state (psutil's names), IPv4 and IPv6 together
+    tcp_total: int
+
+
+@dataclass(frozen=True)
+class NicRaw:
+    isup: bool
+    speed: int
+    duplex: str | None
+    mtu: int
+    flags: str  # "up,broadcast,running,multicast"; "loopback" marks lo
+    addresses: tuple[tuple[str, str, str | None], ...]  # (family, address, netmask)
+    counters: Mapping[str, int] | None  # net_io_counters(pernic=True)[name]._asdict()
+
+
+def visible(name: str, nic: NicRaw, show_loopback: bool = False) -> bool:
+    """Whether an interface is worth a row on the card."""
+    if "loopback" in nic.flags.split(",") or name == "lo":
+        return show_loopback
+    if name.startswith(HIDDEN_PREFIXES):
+        return False
+    counters = nic.counters or {}
+    never_used = not (counters.get("packets_recv") or counters.get("packets_sent"))
+    return nic.isup or not never_used
+
+
+def shape(nics: Mapping[str, NicRaw], prev: Mapping[str, Mapping[str, int]] | None, dt: float,
+          tcp: Mapping[str, int], show_loopback: bool = False) -> Network:
+    shown, hidden = [], []
+    for name in sorted(nics):
+        nic = nics[name]
+        if not visible(name, nic, show_loopback):
+            hidden.append(name)
+            continue
+        p = (prev or {}).get(name)
+        rates = {f"{k}_per_s": rate((nic.counters or {}).get(k), p.get(k) if p else None, dt)
+                 for k in COUNTERS}
+        shown.append(Interface(
+            name=name, isup=nic.isup, speed=nic.speed or None, duplex=nic.duplex, mtu=nic.mtu,
+            addresses=[Address(family=f, address=a, netmask=m) for f, a, m in nic.addresses],
+            **rates))
+    return Network(
+        interfaces=shown, hidden=hidden,
+        bytes_recv_per_s=_sum(i.bytes_recv_per_s for i in shown),
+        bytes_sent_per_s=_sum(i.bytes_sent_per_s for i in shown),
+        tcp=dict(tcp), tcp_total=sum(tcp.values()),
+    )
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    """Sum of rates; None when any interface has no rate yet (the first reading)."""
+    values = list(values)
+    if any(v is None for v in values):
+        return None
+    return float(sum(values))  # type: ignore[arg-type]
+
+
+def count_tcp_states(tables: Iterable[str]) -> dict[str, int]:
+    """Texts of /proc/net/tcp and /proc/net/tcp6 -> count per state, every state present."""
+    counts = dict.fromkeys(TCP_STATES.values(), 0)
+    for text in tables:
+        for line in text.splitlines()[1:]:  # first line is the header
+            fields = line.split()
+            if len(fields) > 3:
+                state = TCP_STATES.get(fields[3].upper())
+                if state:
+                    counts[state] += 1
+    return counts
+
+
+_FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6", psutil.AF_LINK: "mac"}
+_DUPLEX = {psutil.NIC_DUPLEX_FULL: "full", psutil.NIC_DUPLEX_HALF: "half"}
+
+
+def read() -> tuple[dict[str, NicRaw], dict[str, int]]:
+    stats = psutil.net_if_stats()
+    addrs = psutil.net_if_addrs()
+    io = psutil.net_io_counters(pernic=True)
+    nics = {}
+    for name, st in stats.items():
+        nics[name] = NicRaw(
+            isup=st.isup, speed=st.speed, duplex=_DUPLEX.get(st.duplex), mtu=st.mtu,
+            flags=getattr(st, "flags", ""),
+            addresses=tuple((_FAMILIES[a.family], a.address, a.netmask)
+                            for a in addrs.get(name, ()) if a.family in _FAMILIES),
+            counters=io[name]._asdict() if name in io else None,
+        )
+    tables = []
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path, encoding="ascii", errors="replace") as f:
+                tables.append(f.read())
+        except OSError:  # no IPv6 in this kernel, or no /proc/net in this sandbox
+            pass
+    return nics, count_tcp_states(tables)
+
+
+class NetworkCollector:
+    name = "network"
+    model = Network
+    interval = 0.0
+
+    def __init__(self, show_loopback: bool = False) -> None:
+        self.show_loopback = show_loopback
+        self._prev: dict[str, Mapping[str, int]] | None = None
+        self._prev_at = time.monotonic()
+
+    def collect(self, now: float) -> Network:
+        nics, tcp = read()
+        data = shape(nics, self._prev, now - self._prev_at, tcp, self.show_loopback)
+        self._prev = {n: nic.counters for n, nic in nics.items() if nic.counters is not None}
+        self._prev_at = now
+        return data
+
+    def series(self, data: Network) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if data.bytes_recv_per_s is not None and data.bytes_sent_per_s is not None:
+            out["network.bytes_recv_per_s"] = data.bytes_recv_per_s
+            out["network.bytes_sent_per_s"] = data.bytes_sent_per_s
+        for i in data.interfaces:
+            if i.bytes_recv_per_s is not None and i.bytes_sent_per_s is not None:
+                out[f"network.{i.name}.bytes_recv_per_s"] = i.bytes_recv_per_s
+                out[f"network.{i.name}.bytes_sent_per_s"] = i.bytes_sent_per_s
+        return out

@@ -1,0 +1,95 @@
+"""Sensors: temperatures, fans and battery, where the hardware and psutil offer them.
+
+Sample (a laptop):
+    temperatures: coretemp "Package id 0" current=52.0 high=100.0 critical=100.0
+                  nvme "Composite" current=38.9 high=84.8 critical=84.8
+    fans:         thinkpad "fan1" rpm=2410
+    battery:      percent=87.0 secsleft=10440 power_plugged=False
+    hottest=52.0 present=True
+
+A VM or container usually has none of these: psutil returns empty dicts and None, and the area
+is still collected fine with ``present=False`` (the card says "no sensors on this host"). That is
+a fact about the host, not a failure.
+
+History series (``series()``): ``sensors.hottest`` (the highest current temperature, °C).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psutil
+
+from .base import AreaModel
+
+
+class Temperature(AreaModel):
+    chip: str  # the hwmon driver: "coretemp", "k10temp", "nvme", "acpitz"
+    label: str  # "Package id 0", "Core 1"; the chip name again when the driver gives none
+    current: float  # °C
+    high: float | None
+    critical: float | None
+
+
+class Fan(AreaModel):
+    chip: str
+    label: str
+    current: int  # RPM
+
+
+class Battery(AreaModel):
+    percent: float
+    secsleft: float | None  # seconds of charge left; None when plugged in or unknown
+    power_plugged: bool | None
+
+
+class Sensors(AreaModel):
+    present: bool  # False: this host exposes no temperature, fan or battery (a VM, a container)
+    temperatures: list[Temperature]
+    fans: list[Fan]
+    battery: Battery | None
+    hottest: float | None  # highest current temperature, °C
+
+
+def shape(temps: Mapping[str, Sequence[Mapping[str, Any]]],
+          fans: Mapping[str, Sequence[Mapping[str, Any]]],
+          battery: Mapping[str, Any] | None) -> Sensors:
+    """psutil's sensors_temperatures/fans (entries as dicts) and sensors_battery -> the model."""
+    t = [Temperature(chip=chip, label=e.get("label") or chip, current=e["current"],
+                     high=e.get("high"), critical=e.get("critical"))
+         for chip, entries in sorted(temps.items()) for e in entries if e.get("current") is not None]
+    f = [Fan(chip=chip, label=e.get("label") or chip, current=int(e["current"]))
+         for chip, entries in sorted(fans.items()) for e in entries]
+    b = None
+    if battery is not None:
+        secs = battery.get("secsleft")
+        # psutil's POWER_TIME_UNLIMITED (-2, plugged in) and POWER_TIME_UNKNOWN (-1) are negative.
+        b = Battery(percent=round(float(battery["percent"]), 1),
+                    secsleft=None if secs is None or secs < 0 else float(secs),
+                    power_plugged=battery.get("power_plugged"))
+    return Sensors(present=bool(t or f or b), temperatures=t, fans=f, battery=b,
+                   hottest=max((x.current for x in t), default=None))
+
+
+def read() -> tuple[dict, dict, dict | None]:
+    # Not every platform has every function (psutil documents them as "availability: Linux, ...").
+    temps = psutil.sensors_temperatures() if hasattr(psutil, "sensors_temperatures") else {}
+    fans = psutil.sensors_fans() if hasattr(psutil, "sensors_fans") else {}
+    battery = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
+    return (
+        {chip: [e._asdict() for e in entries] for chip, entries in (temps or {}).items()},
+        {chip: [e._asdict() for e in entries] for chip, entries in (fans or {}).items()},
+        battery._asdict() if battery is not None else None,
+    )
+
+
+class SensorsCollector:
+    name = "sensors"
+    model = Sensors
+    interval = 2.0  # hwmon reads are slow-ish files and temperatures change slowly
+
+    def collect(self, now: float) -> Sensors:
+        return shape(*read())
+
+    def series(self, data: Sensors) -> dict[str, float]:
+        return {} if data.hottest is None else {"sensors.hottest": data.hottest}

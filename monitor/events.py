@@ -1,0 +1,182 @@
+"""Events: every time a check leaves "ok" and comes back, with its start, end, peak and the top
+processes at the peak. Kept in an append-only JSON-lines file so they survive a restart.
+
+Sample (``GET /api/events``, newest first):
+    {"id": "1764150000.0-fs_percent:/var", "check": "fs_percent", "subject": "/var",
+     "area": "disks", "state": "critical", "start": 1764150000.0, "end": 1764150420.0,
+     "peak": 96.2, "peak_at": 1764150300.0, "unit": "%",
+     "states": [[1764150000.0, "warning"], [1764150120.0, "critical"], [1764150420.0, "ok"]],
+     "reason": "/var is 96 % full (critical at 95 %)", "top": [], "interrupted": false}
+
+One event covers one episode ok -> warning (-> critical -> warning ...) -> ok; ``state`` is the
+worst it reached and ``states`` every change. A line is appended when an event opens, changes
+state and ends (not on every new peak, so the file grows with changes, not with ticks). Reading
+the file back, the last line of each id wins. When the file outgrows ``max_bytes`` it is rewritten
+with the newest ``keep`` events (write to a temporary file, then rename: never half a file).
+Events still open when the console stopped are closed at their last known time, ``interrupted``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .health import RANK, ProcessRef, Verdict
+from .thresholds import CHECKS
+
+log = logging.getLogger("server_monitor.events")
+
+
+class Event(BaseModel):
+    id: str
+    check: str
+    subject: str = ""
+    area: str
+    state: str = Field(description="the worst state of the episode")
+    start: float
+    end: float | None = Field(None, description="None while the event is still open")
+    peak: float
+    peak_at: float
+    unit: str = ""
+    states: list[tuple[float, str]] = Field(default_factory=list, description="(when, new state)")
+    reason: str = Field(description="the reason at the peak")
+    top: list[ProcessRef] = Field(default_factory=list, description="top processes at the peak")
+    interrupted: bool = Field(False, description="the console stopped while the event was open")
+
+
+class EventLog:
+    def __init__(self, path: Path | None, keep: int = 500, max_bytes: int = 1 << 20) -> None:
+        self.path = path
+        self.keep = keep
+        self.max_bytes = max_bytes
+        self._events: dict[str, Event] = {}  # id -> event, oldest first
+        self._open: dict[str, str] = {}  # verdict key -> id of its open event
+        self._last_seen: float | None = None
+        if path is not None:
+            self._load()
+
+    # --- reading -------------------------------------------------------------------------
+    def recent(self, limit: int = 50) -> list[Event]:
+        """Newest first."""
+        return list(reversed(self._events.values()))[:limit]
+
+    def open_events(self) -> list[Event]:
+        return [self._events[i] for i in self._open.values()]
+
+    # --- one tick ------------------------------------------------------------------------
+    def update(self, now: float, verdicts: Iterable[Verdict], present_areas: set[str]) -> None:
+        self._last_seen = now
+        seen = set()
+        for v in verdicts:
+            seen.add(v.key)
+            ev_id = self._open.get(v.key)
+            if ev_id is None:
+                if v.state != "ok":
+                    self._start(now, v)
+                continue
+            ev = self._events[ev_id]
+            last_state = ev.states[-1][1] if ev.states else ev.state
+            changed = v.state != last_state
+            if _beyond(v, ev.peak):
+                ev = ev.model_copy(update={"peak": v.value, "peak_at": now, "reason": v.reason,
+                                           "top": v.top or ev.top})
+            if changed:
+                ev = ev.model_copy(update={
+                    "states": [*ev.states, (now, v.state)],
+                    "state": max(ev.state, v.state, key=RANK.__getitem__),
+                    **({"end": now} if v.state == "ok" else {}),
+                })
+            self._events[ev_id] = ev
+            if v.state == "ok":
+                del self._open[v.key]
+            if changed:
+                self._append(ev)
+        # A subject that vanished while its area is present (unmounted): its event ends now.
+        for key in [k for k in self._open if k not in seen]:
+            ev = self._events[self._open[key]]
+            if ev.area in present_areas:
+                ev = ev.model_copy(update={"end": now, "states": [*ev.states, (now, "gone")]})
+                self._events[ev.id] = ev
+                del self._open[key]
+                self._append(ev)
+
+    def _start(self, now: float, v: Verdict) -> None:
+        ev = Event(id=f"{now:.3f}-{v.key}", check=v.check, subject=v.subject, area=v.area,
+                   state=v.state, start=v.since, peak=v.value, peak_at=now, unit=v.unit,
+                   states=[(v.since, v.state)], reason=v.reason, top=v.top)
+        self._events[ev.id] = ev
+        self._open[v.key] = ev.id
+        while len(self._events) > self.keep:
+            oldest = next(iter(self._events))
+            if oldest in self._open.values():
+                break
+            del self._events[oldest]
+        self._append(ev)
+
+    def close(self) -> None:
+        """At shutdown: write each open event's peak so far (it is marked interrupted on load)."""
+        for ev_id in self._open.values():
+            self._append(self._events[ev_id])
+
+    # --- the file ------------------------------------------------------------------------
+    def _append(self, ev: Event) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(ev.model_dump_json() + "\n")
+            if self.path.stat().st_size > self.max_bytes:
+                self._compact()
+        except OSError as exc:  # a full or read-only disk must not stop judgment
+            log.warning("cannot write events to %s: %s", self.path, exc)
+
+    def _compact(self) -> None:
+        assert self.path is not None
+        newest = list(self._events.values())[-self.keep:]
+        fd, tmp = tempfile.mkstemp(prefix=".events-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                for ev in newest:
+                    f.write(ev.model_dump_json() + "\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _load(self) -> None:
+        assert self.path is not None
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("cannot read events from %s: %s", self.path, exc)
+            return
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                ev = Event.model_validate_json(line)
+            except ValidationError:  # a torn last line after a crash, or a hand edit
+                log.warning("%s:%d: not an event, skipped", self.path, n)
+                continue
+            self._events.pop(ev.id, None)  # the last line of an id wins, in its new place
+            self._events[ev.id] = ev
+        for ev_id, ev in list(self._events.items()):
+            if ev.end is None:  # open when the console stopped: it ended unobserved
+                last = max([ev.peak_at, *(t for t, _ in ev.states)])
+                self._events[ev_id] = ev.model_copy(update={"end": last, "interrupted": True})
+        while len(self._events) > self.keep:
+            del self._events[next(iter(self._events))]
+
+
+def _beyond(v: Verdict, peak: float) -> bool:
+    """Worse than the peak so far, on the check's bad side."""
+    below = CHECKS[v.check][0].direction == "below"
+    return v.value < peak if below else v.value > peak

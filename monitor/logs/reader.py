@@ -1,0 +1,63 @@
+"""The last N lines of a source that pass a filter: what /logs and /api/logs show.
+
+    >>> read_lines(LogSource(name="auth", path="/var/log/auth.log"), 2, LogFilter.parse(level="err"))
+    [LogLine(time=1764156721.0, level=3, source='auth', identifier='sshd', pid=812,
+             message='2025-11-26T11:32:01+00:00 web1 sshd[812]: error: kex_exchange_identification'), ...]
+
+A file is read backwards from its end (tail.reverse_lines) and stops as soon as N lines matched,
+after MAX_SCAN bytes, or once lines are well before ``since``: a filter on a huge file costs a
+bounded read. The journal is asked for the lines by journalctl itself (journal.read).
+"""
+from __future__ import annotations
+
+import time
+
+from . import journal
+from .filters import LogFilter
+from .lines import LogLine, decode, parse_file_line
+from .sources import LogSource, resolve
+from .tail import reverse_lines
+
+MAX_SCAN = 64 * 1024 * 1024  # bytes of a file read back at most when looking for matches
+SINCE_SLACK = 300.0  # lines may be a little out of order; stop this far before `since`
+
+
+class SourceUnavailable(RuntimeError):
+    """The source cannot be read now; the message says why (fit to show)."""
+
+
+def read_lines(source: LogSource, n: int, filt: LogFilter, end: int | None = None) -> list[LogLine]:
+    """Up to ``n`` lines, oldest first. ``end`` bounds a file read at a follower's offset."""
+    if source.kind == "journal":
+        try:
+            return journal.read(source.name, source.path, n, filt)
+        except journal.JournalError as e:
+            raise SourceUnavailable(str(e)) from None
+    path = resolve(source)
+    if path is None:
+        raise SourceUnavailable(f"no file matches {source.path}")
+    return read_file(path, source.name, n, filt, end)
+
+
+def read_file(path: str, name: str, n: int, filt: LogFilter, end: int | None = None) -> list[LogLine]:
+    match = filt.matcher() if filt.active else None
+    year = time.localtime().tm_year
+    out: list[LogLine] = []
+    try:
+        for raw in reverse_lines(path, end, max_bytes=MAX_SCAN):
+            line = parse_file_line(decode(raw), name, year)
+            if match is None or match(line):
+                out.append(line)
+                if len(out) >= n:
+                    break
+            elif filt.since is not None and line.time is not None and line.time < filt.since - SINCE_SLACK:
+                break
+    except PermissionError:
+        raise SourceUnavailable("permission denied: run as root or grant read access") from None
+    except FileNotFoundError:
+        raise SourceUnavailable(f"not found: {path}") from None
+    except IsADirectoryError:
+        raise SourceUnavailable(f"is a directory, not a log file: {path}") from None
+    out.reverse()
+    return out
+

@@ -1,0 +1,103 @@
+// server-monitor /logs: Pause/Resume, a bounded number of lines, and no line shown twice.
+// (CSP: no inline JS; htmx's SSE extension does the connecting and swapping.)
+// - Paused: each "lines" message is kept aside instead of swapped in (at most data-max lines'
+//   worth); Resume appends them in order, so nothing written meanwhile is missed.
+// - Each message's id is "generation:seq" of its last line; a message not newer than what the
+//   list already holds (a reconnect replaying from the page's mark) is dropped.
+// - The list keeps its newest data-max lines; it stays scrolled to the bottom if it was there.
+(function () {
+  "use strict";
+  var paused = false;
+  var pending = [];
+
+  function list() { return document.getElementById("log-lines"); }
+  function limit(l) { return parseInt(l.getAttribute("data-max") || "1000", 10) || 1000; }
+
+  function atBottom(box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 8; }
+
+  function settle(l, stick) {
+    var max = limit(l);
+    while (l.children.length > max) l.removeChild(l.firstElementChild);
+    var box = l.parentElement;
+    if (stick && box) box.scrollTop = box.scrollHeight;
+  }
+
+  function showState() {
+    var el = document.querySelector(".log-state");
+    var btn = document.querySelector(".log-pause");
+    if (btn) {
+      btn.textContent = paused ? "Resume" : "Pause";
+      btn.setAttribute("aria-pressed", paused ? "true" : "false");
+    }
+    if (!el) return;
+    if (!paused) { el.textContent = "live"; return; }
+    var n = 0;
+    pending.forEach(function (html) { n += (html.match(/<li /g) || []).length; });
+    el.textContent = "paused" + (n ? " · " + n + " new line" + (n === 1 ? "" : "s") + " waiting" : "");
+  }
+
+  var wasAtBottom = true;
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    var msg = e.detail;
+    var l = list();
+    if (!msg || msg.type !== "lines" || !l) return;
+    var id = (msg.lastEventId || "").split(":");
+    if (id.length === 2) {
+      var seq = parseInt(id[1], 10);
+      if (id[0] === l.getAttribute("data-gen") && seq <= parseInt(l.getAttribute("data-seq") || "-1", 10)) {
+        e.preventDefault();
+        return;
+      }
+      l.setAttribute("data-gen", id[0]);
+      l.setAttribute("data-seq", String(seq));
+    }
+    if (paused) {
+      e.preventDefault();
+      pending.push(msg.data);
+      if (pending.length > limit(l)) pending.shift();
+      showState();
+      return;
+    }
+    wasAtBottom = l.parentElement ? atBottom(l.parentElement) : true;
+  });
+
+  document.addEventListener("htmx:sseMessage", function (e) {
+    var l = list();
+    if (l && e.detail && e.detail.type === "lines") settle(l, wasAtBottom);
+  });
+
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest(".log-pause") : null;
+    if (!btn) return;
+    paused = !paused;
+    var l = list();
+    if (!paused && l) {
+      var stick = l.parentElement ? atBottom(l.parentElement) : true;
+      // The same server-rendered, escaped HTML htmx would have swapped in.
+      l.insertAdjacentHTML("beforeend", pending.join(""));
+      pending = [];
+      settle(l, stick);
+    }
+    showState();
+  });
+
+  // Connection state on the list's container, so a dropped stream shows (htmx reconnects).
+  function connected(e, yes) {
+    var live = e.target && e.target.closest ? e.target.closest(".log-live") : null;
+    if (!live) return;
+    live.setAttribute("data-connected", yes ? "true" : "false");
+    var el = document.querySelector(".log-state");
+    if (el && !paused) el.textContent = yes ? "live" : "disconnected, reconnecting…";
+  }
+  document.addEventListener("htmx:sseOpen", function (e) { connected(e, true); });
+  document.addEventListener("htmx:sseError", function (e) { connected(e, false); });
+
+  // A new view (the filter form swapped it) starts live with nothing pending.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.target && e.target.id === "log-view") { paused = false; pending = []; }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var l = list();
+    if (l) settle(l, true);
+  });
+})();

@@ -1,0 +1,209 @@
+"""Disks: mount filtering, bind mounts, space and inode maths, time to full, I/O rates, hung mounts."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psutil
+import pytest
+
+from monitor.collectors.disks import (
+    DisksCollector,
+    fill_rate,
+    is_pseudo,
+    parse_mountinfo,
+    real_filesystems,
+    shape_devices,
+    time_to_full,
+    usage_from_statvfs,
+)
+
+# A Rocky-like host: kernel views, tmpfs, a snap image, a container layer, an NFS share, a mount
+# point with a space, and /srv/data bind-mounted at /var/lib/data (same device 253:2, root /data).
+MOUNTINFO = r"""22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc proc rw
+23 1 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:6 - sysfs sysfs rw
+24 1 0:5 / /dev rw,nosuid shared:2 - devtmpfs devtmpfs rw,size=4096k
+25 24 0:23 / /dev/shm rw,nosuid,nodev shared:3 - tmpfs tmpfs rw
+26 1 0:24 / /run rw,nosuid,nodev shared:24 - tmpfs tmpfs rw,mode=755
+27 23 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:7 - cgroup2 cgroup2 rw
+60 1 253:0 / / rw,relatime shared:1 - xfs /dev/mapper/rl-root rw,attr2,inode64
+61 60 252:1 / /boot rw,relatime shared:50 - xfs /dev/vda1 rw
+62 60 253:2 / /srv rw,relatime shared:51 - ext4 /dev/mapper/rl-srv rw
+63 60 253:2 /data /var/lib/data rw,relatime shared:51 - ext4 /dev/mapper/rl-srv rw
+64 60 7:3 / /snap/core22/1380 ro,nodev,relatime shared:52 - squashfs /dev/loop3 ro
+65 60 0:60 / /var/lib/docker/overlay2/abc/merged rw,relatime - overlay overlay rw,lowerdir=x
+66 60 0:61 / /mnt/backup\040disk ro,relatime shared:53 - ext4 /dev/sdb1 ro
+67 60 0:62 / /mnt/nfs rw,relatime shared:54 - nfs4 fs1:/export rw,vers=4.2
+"""
+
+
+def test_parse_mountinfo_reads_fields_and_unescapes_octal():
+    mounts = parse_mountinfo(MOUNTINFO)
+    assert len(mounts) == 14
+    backup = next(m for m in mounts if m.device_id == "0:61")
+    assert backup.mountpoint == "/mnt/backup disk"
+    assert backup.fstype == "ext4" and backup.source == "/dev/sdb1"
+    assert "ro" in backup.options
+    bind = next(m for m in mounts if m.mountpoint == "/var/lib/data")
+    assert bind.root == "/data" and bind.device_id == "253:2"
+
+
+def test_pseudo_filesystems_are_skipped_and_real_ones_kept():
+    mounts = parse_mountinfo(MOUNTINFO)
+    pseudo = {m.mountpoint for m in mounts if is_pseudo(m)}
+    assert pseudo == {"/proc", "/sys", "/dev", "/dev/shm", "/run", "/sys/fs/cgroup",
+                      "/snap/core22/1380", "/var/lib/docker/overlay2/abc/merged"}
+    shown = [m.mountpoint for m, _ in real_filesystems(mounts)]
+    # Network filesystems are real (and are the ones that hang): kept.
+    assert shown == ["/", "/boot", "/mnt/backup disk", "/mnt/nfs", "/srv"]
+
+
+def test_bind_mount_is_shown_once_at_the_filesystem_root():
+    fs = dict((m.mountpoint, others) for m, others in real_filesystems(parse_mountinfo(MOUNTINFO)))
+    assert "/var/lib/data" not in fs
+    assert fs["/srv"] == ["/var/lib/data"]
+    assert fs["/"] == []
+
+
+def test_bind_mount_listed_first_still_loses_to_the_root_mount():
+    text = ("70 1 8:1 /home/x /a rw - ext4 /dev/sda1 rw\n"
+            "71 1 8:1 / /zz/long/root rw - ext4 /dev/sda1 rw\n")
+    [(primary, others)] = real_filesystems(parse_mountinfo(text))
+    assert primary.mountpoint == "/zz/long/root" and others == ["/a"]
+
+
+def test_a_mount_point_mounted_over_keeps_only_the_last_mount():
+    text = ("80 1 8:1 / /data rw - ext4 /dev/sda1 rw\n"
+            "81 1 8:2 / /data rw - xfs /dev/sdb1 rw\n")
+    [(primary, _)] = real_filesystems(parse_mountinfo(text))
+    assert primary.device_id == "8:2" and primary.fstype == "xfs"
+
+
+def test_usage_from_statvfs_uses_dfs_formula():
+    st = dict(f_blocks=1000, f_bfree=300, f_bavail=250, f_frsize=4096, f_files=100, f_ffree=40)
+    u = usage_from_statvfs(st)
+    assert u["total"] == 1000 * 4096
+    assert u["used"] == 700 * 4096
+    assert u["free"] == 250 * 4096  # what an unprivileged user can still write
+    assert u["percent"] == round(700 / 950 * 100, 1)  # reserved blocks excluded, as df does
+    assert (u["inodes_total"], u["inodes_used"], u["inodes_percent"]) == (100, 60, 60.0)
+
+
+def test_usage_without_inode_table_has_no_inode_figures():
+    u = usage_from_statvfs(dict(f_blocks=10, f_bfree=10, f_bavail=10, f_frsize=512, f_files=0, f_ffree=0))
+    assert u["inodes_total"] is None and u["inodes_percent"] is None
+    assert u["percent"] == 0.0
+
+
+def test_usage_agrees_with_psutil_on_this_machine():
+    ours = usage_from_statvfs({k: getattr(os.statvfs("/"), k) for k in
+                               ("f_blocks", "f_bfree", "f_bavail", "f_frsize", "f_files", "f_ffree")})
+    theirs = psutil.disk_usage("/")
+    assert ours["total"] == theirs.total
+    assert abs(ours["percent"] - theirs.percent) < 1.0  # the disk may change between the calls
+
+
+def test_fill_rate_is_the_fitted_slope():
+    samples = [(0.0, 1000.0), (60.0, 1600.0), (120.0, 2200.0)]
+    assert fill_rate(samples) == pytest.approx(10.0)
+    # A temporary file written and deleted mid-window does not change the trend.
+    bursty = [(0.0, 0.0), (30.0, 300.0), (60.0, 5000.0), (90.0, 900.0), (120.0, 1200.0)]
+    assert fill_rate(bursty) == pytest.approx(10.0)
+    # Shrinking usage: a negative rate, i.e. not filling.
+    assert fill_rate([(0.0, 900.0), (60.0, 600.0), (120.0, 300.0)]) == pytest.approx(-5.0)
+
+
+def test_fill_rate_waits_for_a_long_enough_window():
+    assert fill_rate([(0.0, 1.0), (30.0, 100.0)]) is None
+    assert fill_rate([(0.0, 1.0)]) is None
+    assert fill_rate([(0.0, 1.0), (30.0, 100.0)], min_span=10) == pytest.approx(99 / 30)
+
+
+def test_time_to_full():
+    assert time_to_full(36000, 10.0) == 3600.0  # "full in 1 h 0 min"
+    assert time_to_full(36000, 0.0) is None  # steady: not filling
+    assert time_to_full(36000, -5.0) is None  # shrinking: not filling
+    assert time_to_full(36000, None) is None  # still measuring
+    assert time_to_full(None, 10.0) is None  # the filesystem did not answer
+
+
+def test_device_rates_partitions_and_loops_skipped_counter_reset_handled():
+    prev = {"vda": dict(read_bytes=1000, write_bytes=5000, read_count=10, write_count=50, busy_time=100),
+            "vda1": dict(read_bytes=1, write_bytes=1, read_count=1, write_count=1, busy_time=1),
+            "loop0": dict(read_bytes=0, write_bytes=0, read_count=0, write_count=0, busy_time=0)}
+    cur = {"vda": dict(read_bytes=3000, write_bytes=1000, read_count=30, write_count=60, busy_time=600),
+           "vda1": dict(read_bytes=2, write_bytes=2, read_count=2, write_count=2, busy_time=2),
+           "nvme0n1p2": dict(read_bytes=2, write_bytes=2, read_count=2, write_count=2, busy_time=2),
+           "loop0": dict(read_bytes=0, write_bytes=0, read_count=0, write_count=0, busy_time=0)}
+    [vda] = shape_devices(cur, prev, 2.0)
+    assert vda.name == "vda"
+    assert vda.read_bytes_per_s == 1000.0
+    assert vda.write_bytes_per_s == 500.0  # 5000 -> 1000 is a reset: counted from zero
+    assert (vda.read_iops, vda.write_iops) == (10.0, 5.0)
+    assert vda.busy_percent == 25.0  # 500 ms busy in 2 s
+
+
+def test_first_device_reading_has_no_rates():
+    [d] = shape_devices({"sda": dict(read_bytes=1, write_bytes=1, read_count=1, write_count=1,
+                                     busy_time=1)}, None, 1.0)
+    assert d.read_bytes_per_s is None and d.busy_percent is None
+
+
+def test_hung_mount_is_reported_without_stalling_and_not_asked_again_until_it_returns():
+    release = threading.Event()
+    calls: list[str] = []
+
+    def statvfs(path: str):
+        calls.append(path)
+        if path == "/mnt/nfs":
+            release.wait(30)  # an NFS server that went away
+        return os.statvfs("/")
+
+    c = DisksCollector(statvfs=statvfs, timeout=0.3)
+    t0 = time.monotonic()
+    out = c.read_usage(["/", "/mnt/nfs"])
+    assert time.monotonic() - t0 < 5  # bounded by the per-call timeout, not by the hung call
+    assert isinstance(out["/"], dict) and out["/"]["f_blocks"] > 0
+    assert out["/mnt/nfs"] == "not answering after 0.3 s"
+
+    again = c.read_usage(["/", "/mnt/nfs"])
+    assert again["/mnt/nfs"].startswith("not answering")
+    assert calls.count("/mnt/nfs") == 1  # the stuck call is not repeated: threads do not pile up
+
+    release.set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and isinstance(c.read_usage(["/mnt/nfs"])["/mnt/nfs"], str):
+        time.sleep(0.05)
+    assert isinstance(c.read_usage(["/mnt/nfs"])["/mnt/nfs"], dict)
+
+
+def test_statvfs_error_is_reported_for_that_mount_only():
+    def statvfs(path: str):
+        if path == "/gone":
+            raise PermissionError(13, "Permission denied")
+        return os.statvfs(path)
+
+    out = DisksCollector(statvfs=statvfs).read_usage(["/", "/gone"])
+    assert isinstance(out["/"], dict)
+    assert out["/gone"] == "PermissionError: Permission denied"
+
+
+def test_collector_on_this_machine():
+    c = DisksCollector()
+    first = c.collect(time.monotonic())
+    assert all(d.read_bytes_per_s is None for d in first.devices)  # no previous reading yet
+    time.sleep(0.2)
+    data = c.collect(time.monotonic())
+    root = next(fs for fs in data.filesystems if fs.mountpoint == "/")
+    assert root.error is None and 0 <= root.percent <= 100
+    assert root.total == psutil.disk_usage("/").total
+    assert root.fill_rate is None  # the window is far shorter than FILL_MIN_SPAN
+    assert not any(fs.fstype in ("proc", "sysfs", "tmpfs", "cgroup2") for fs in data.filesystems)
+    # Fullest first: the order a clipped wall card relies on.
+    percents = [fs.percent for fs in data.filesystems if fs.percent is not None]
+    assert percents == sorted(percents, reverse=True)
+    assert all(d.read_bytes_per_s is not None for d in data.devices)
+    series = c.series(data)
+    assert series["disks./.percent"] == root.percent
+    assert "disks.read_bytes_per_s" in series and "disks.write_bytes_per_s" in series

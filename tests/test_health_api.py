@@ -1,0 +1,196 @@
+"""/api/health, /api/events, /api/alert-rules and the health banner, against the real host.
+
+Verdicts are forced with thresholds the real values must cross (memory is above 0.01 % used on
+any running machine), and the scenario test fills a real filesystem with a file it writes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from monitor.collectors.memory import MemoryCollector
+from monitor.health import fmt
+from monitor.thresholds import Thresholds
+from views.health import alert_rules
+from views.stream import encoded_events
+
+ROOT = Path(__file__).resolve().parent.parent
+WARN = {"memory_percent": {"warning": 0.01, "critical": 100, "for": 0, "clear": 0}}
+CRIT = {"memory_percent": {"warning": 0.01, "critical": 0.02, "for": 0, "clear": 0}}
+CALM = {"memory_percent": {"warning": 99.9, "critical": 100, "for": 0, "clear": 99}}
+
+
+@pytest.fixture
+def console(make_client, tmp_path):
+    """A console with memory only (a deterministic set of checks) and its own data directory."""
+    def build(thresholds, **settings):
+        return make_client(collectors=[MemoryCollector()], tick=60, thresholds=thresholds,
+                           data_dir=tmp_path, **settings)
+    return build
+
+
+def test_ok_is_200_with_no_verdicts(console):
+    r = console(CALM).get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["status"], body["verdicts"], body["checks"]) == ("ok", [], 1)
+
+
+def test_warning_is_200_with_the_reason(console):
+    r = console(WARN).get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "warning"
+    [v] = body["verdicts"]
+    assert (v["check"], v["area"], v["state"], v["threshold"], v["unit"]) == \
+        ("memory_percent", "memory", "warning", 0.01, "%")
+    assert v["reason"].startswith("memory is ")
+    assert "% used (warning at 0.01 %), " in v["reason"] and v["reason"].endswith(" available")
+    assert abs(v["since"] - time.time()) < 120
+    assert [p["rss"] > 0 for p in v["top"]] == [True] * len(v["top"])
+
+
+def test_critical_is_503_and_configurable(console):
+    r = console(CRIT).get("/api/health")
+    assert r.status_code == 503 and r.json()["status"] == "critical"
+    relaxed = console(CRIT, health_status_critical=200, health_status_warning=299)
+    assert relaxed.get("/api/health").status_code == 200
+    assert console(WARN, health_status_warning=299).get("/api/health").status_code == 299
+
+
+@pytest.mark.parametrize("how", [{"params": {"format": "text"}}, {"headers": {"Accept": "text/plain"}}])
+def test_text_is_one_line_per_verdict(console, how):
+    r = console(CRIT).get("/api/health", **how)
+    assert r.status_code == 503 and r.headers["content-type"].startswith("text/plain")
+    head, *lines = r.text.splitlines()
+    assert head.startswith("critical: 1 of 1 checks not ok (sample 1 at ")
+    assert len(lines) == 1 and lines[0].startswith("CRITICAL memory_percent: memory is ")
+    assert "(critical at 0.02 %)" in lines[0] and "(since " in lines[0]
+
+
+def test_bad_format_is_422_with_a_message(console):
+    r = console(WARN).get("/api/health", params={"format": "xml"})
+    assert r.status_code == 422
+    assert "format" in r.json()["detail"] and "json" in r.json()["detail"]
+
+
+def test_events_are_listed_and_limit_is_checked(console, tmp_path):
+    c = console(CRIT)
+    [ev] = c.get("/api/events").json()["events"]
+    assert (ev["check"], ev["state"], ev["end"]) == ("memory_percent", "critical", None)
+    assert (tmp_path / "events.jsonl").exists()
+    r = c.get("/api/events", params={"limit": 0})
+    assert r.status_code == 422 and "limit" in r.json()["detail"]
+
+
+def test_events_are_kept_across_a_restart(make_client, tmp_path):
+    c = make_client(collectors=[MemoryCollector()], tick=60, thresholds=CRIT, data_dir=tmp_path)
+    first = c.get("/api/events").json()["events"][0]
+    c.__exit__(None, None, None)  # lifespan shutdown
+    again = make_client(collectors=[MemoryCollector()], tick=60, thresholds=CALM, data_dir=tmp_path)
+    old = [e for e in again.get("/api/events").json()["events"] if e["id"] == first["id"]]
+    assert len(old) == 1 and old[0]["interrupted"] is True and old[0]["end"] is not None
+
+
+def test_alert_rules_render_the_configured_thresholds(console):
+    th = {**CRIT, "mounts": {"/srv/data": {"fs_percent": {"warning": 60, "critical": 70}}}}
+    r = console(th).get("/api/alert-rules")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/yaml")
+    rules = yaml.safe_load(r.text)["groups"][0]["rules"]
+    mem = [x for x in rules if x["labels"]["check"] == "memory_percent"]
+    assert [x["labels"]["severity"] for x in mem] == ["warning", "critical"]
+    assert mem[1]["expr"].startswith('(server_monitor_check_value{check="memory_percent"} >= 0.02)')
+    assert "for" not in mem[0]  # for = 0: fires on the first evaluation
+    fs = [x["expr"] for x in rules if x["labels"]["check"] == "fs_percent"]
+    assert any('subject!~"/srv/data"' in e and ">= 85" in e for e in fs)  # default for the rest
+    assert any('subject="/srv/data"' in e and ">= 60" in e for e in fs)  # the override
+    cpu = next(x for x in rules if x["labels"]["check"] == "cpu_percent")
+    assert cpu["for"] == "60s" and ">= 80 and on(instance, job, subject) ALERTS{" in cpu["expr"]
+
+
+def test_deploy_rules_are_the_defaults():
+    """deploy/alert-rules.yml is generated: `python -m views.health > deploy/alert-rules.yml`."""
+    assert (ROOT / "deploy/alert-rules.yml").read_text() == alert_rules(Thresholds())
+
+
+def test_banner_on_the_dashboard_and_in_the_stream(console):
+    c = console(WARN)
+    page = c.get("/dashboard").text
+    assert 'id="health" sse-swap="health"' in page and 'data-overall="warning"' in page
+    assert "1 of 1 checks need attention" in page
+    app = c.app
+    snap = app.state.store.latest
+    sse = encoded_events(app.state.store, snap, app.state.card_areas, app.state.health_card).decode()
+    assert "event: health\r\n" in sse or "event: health\n" in sse
+    assert 'data-overall="warning"' in sse
+
+
+# --- the scenario: a real filesystem filled by the test ------------------------------------------
+def _mount_of(path: Path, filesystems: list[dict]) -> dict:
+    best = None
+    for f in filesystems:
+        for mp in [f["mountpoint"], *f["also_mounted_at"]]:
+            if (str(path) + "/").startswith(mp.rstrip("/") + "/") and (best is None or len(mp) > len(best[0])):
+                best = (mp, f)
+    assert best is not None, f"no filesystem listed for {path}"
+    return best[1]
+
+
+def _wait(url: str, want: int, timeout: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = httpx.get(url, timeout=5)
+        if r.status_code == want or time.monotonic() > deadline:
+            return r
+        time.sleep(0.5)
+
+
+def test_filling_a_filesystem_goes_critical_then_recovers(spawn_server, tmp_path):
+    """Write a 2 GiB file; /api/health turns 503 naming the mount; delete it; back to 200."""
+    here = ROOT / "test-artifacts"
+    here.mkdir(exist_ok=True)
+    st = os.statvfs(here)
+    size = 2 * 2**30
+    assert st.f_bavail * st.f_frsize > 10 * size, "not enough free space for the fill test"
+    # Find the filesystem and its df percentage now, from a first console.
+    probe = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(tmp_path)})
+    fs = _mount_of(here.resolve(), httpx.get(probe.url + "/api/disks").json()["disks"]["filesystems"])
+    probe.stop()
+    mp = fs["mountpoint"]
+    step = size / (fs["used"] + fs["free"]) * 100  # how far the file moves df's percentage
+    crit = round(fs["percent"] + step / 2, 1)
+    th = {"fs_percent": {"enabled": False}, "fs_time_to_full": {"enabled": False},
+          "mounts": {mp: {"fs_percent": {"enabled": True, "warning": crit, "critical": crit,
+                                          "clear": round(fs["percent"] + step / 4, 1), "for": 0}}}}
+    server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(tmp_path),
+                               "SERVER_MONITOR_THRESHOLDS": json.dumps(th)})
+    health = server.url + "/api/health"
+    assert httpx.get(health).status_code == 200
+    filler = here / f"fill-{os.getpid()}.bin"
+    try:
+        with open(filler, "wb") as f:
+            os.posix_fallocate(f.fileno(), 0, size)  # real blocks, allocated at once
+        r = _wait(health, 503)
+        assert r.status_code == 503, r.text
+        [v] = [v for v in r.json()["verdicts"] if v["check"] == "fs_percent"]
+        assert v["subject"] == mp and v["state"] == "critical"
+        assert v["reason"].startswith(f"{mp} is ") and f"% full (critical at {fmt(crit, '%')})" in v["reason"]
+    finally:
+        filler.unlink(missing_ok=True)
+    r = _wait(health, 200)
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    events = httpx.get(server.url + "/api/events").json()["events"]
+    assert events[0]["check"] == "fs_percent" and events[0]["end"] is not None
+
+
+def test_limits_for_a_cards_hover_text(console):
+    from views.health import limits
+    snap = console(WARN).app.state.store.latest
+    assert limits(snap, "memory_percent") == "warning: warning at 0.01 %, critical at 100 %"
+    assert limits(snap, "no_such_check") == ""

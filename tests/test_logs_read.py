@@ -1,0 +1,357 @@
+"""Logs, reading side: line shaping, tail from the end, filters, journal parsing, sources.
+
+Files are written by the tests into a temporary directory; the journal is parsed from literal
+``journalctl --output=json`` lines, and the real journalctl is run where it is installed.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from monitor.logs import journal, sources
+from monitor.logs.filters import FilterError, LogFilter, RegexTimeout, parse_time
+from monitor.logs.lines import LogLine, guess_level, inert, parse_file_line
+from monitor.logs.reader import SourceUnavailable, read_file, read_lines
+from monitor.logs.sources import LogSource, host_defaults, status
+from monitor.logs.tail import reverse_lines, tail
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def write(path, lines, end="\n"):
+    path.write_bytes("".join(line + end for line in lines).encode())
+    return str(path)
+
+
+# -- lines ---------------------------------------------------------------------------------------
+def test_inert_strips_ansi_and_shows_controls():
+    raw = "\x1b[31mred\x1b[0m \x1b]0;title\x07bell\x07 nul\x00 esc\x1bc back\x08 tab\tok"
+    out = inert(raw)
+    assert "\x1b" not in out and "\x07" not in out and "\x00" not in out and "\x08" not in out
+    assert out.startswith("red bell")
+    assert "\u2407" in out and "\u2400" in out and "\u2408" in out  # visible symbols
+    assert "\tok" in out  # tab is kept
+
+
+def test_guess_level_takes_most_severe_word():
+    assert guess_level("sshd: error: could not load host key") == 3
+    assert guess_level("warning: low disk; info follows") == 4
+    assert guess_level("kernel: PANIC at the disco") == 0
+    assert guess_level("Accepted publickey for ops") is None
+    assert guess_level("<script>alert(1)</script>") is None  # "alert" is not read as a level
+    assert guess_level("information about errors") is None  # whole words only
+
+
+def test_parse_traditional_and_rfc3339_syslog():
+    old = parse_file_line("Nov 26 11:32:01 web1 sshd[812]: Failed password for root", "auth", year=2025)
+    assert old.identifier == "sshd" and old.pid == 812 and old.level == 3
+    assert time.localtime(old.time)[:6] == (2025, 11, 26, 11, 32, 1)
+    iso = parse_file_line("2025-11-26T11:32:01.500000+00:00 web1 CRON[9]: (root) CMD (x)", "syslog")
+    assert iso.time == pytest.approx(1764156721.5) and iso.identifier == "CRON" and iso.pid == 9
+    plain = parse_file_line("no timestamp here", "x")
+    assert plain.time is None and plain.identifier is None and plain.message == "no timestamp here"
+
+
+# -- tail ----------------------------------------------------------------------------------------
+def test_tail_last_lines_and_partial_last_line(tmp_path):
+    p = write(tmp_path / "a.log", [f"line {i}" for i in range(1000)])
+    assert tail(p, 3) == [b"line 997", b"line 998", b"line 999"]
+    assert tail(p, 5000) == [f"line {i}".encode() for i in range(1000)]
+    with open(p, "ab") as f:
+        f.write(b"being writ")  # no newline yet: not a line
+    assert tail(p, 1) == [b"line 999"]
+    # Small blocks exercise lines that straddle block edges.
+    assert list(reverse_lines(p, block=7))[:2] == [b"line 999", b"line 998"]
+
+
+def test_tail_of_one_gigabyte_sparse_file(tmp_path):
+    """1 GiB: a sparse hole then 300 real lines; the last 200 come back exactly."""
+    p = tmp_path / "big.log"
+    lines = [f"2025-11-26T11:00:{i % 60:02d}+00:00 web1 app[1]: request {i} done" for i in range(300)]
+    with open(p, "wb") as f:
+        f.truncate(1 << 30)
+        f.seek(1 << 30)
+        f.write(("\n" + "\n".join(lines) + "\n").encode())
+    assert os.path.getsize(p) > 1 << 30
+    got = tail(str(p), 200)
+    assert got == [line.encode() for line in lines[-200:]]
+    shaped = read_file(str(p), "big", 200, LogFilter())
+    assert [s.message for s in shaped] == lines[-200:]
+
+
+def test_tail_reads_a_bounded_amount_of_a_huge_file(tmp_path, monkeypatch):
+    """A filter that matches nothing stops after MAX_SCAN bytes instead of reading 1 GiB."""
+    from monitor.logs import reader
+    p = tmp_path / "big.log"
+    with open(p, "wb") as f:
+        f.truncate(1 << 30)
+        f.seek(1 << 30)
+        f.write(b"\nonly line\n")
+    monkeypatch.setattr(reader, "MAX_SCAN", 4 * 1024 * 1024)
+    read_bytes = 0
+    real_open = builtins.open
+
+    class Counting:
+        def __init__(self, f):
+            self.f = f
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def read(self, n=-1):
+            nonlocal read_bytes
+            data = self.f.read(n)
+            read_bytes += len(data)
+            return data
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.f.close()
+
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: Counting(real_open(*a, **k)))
+    assert read_file(str(p), "big", 10, LogFilter.parse(q="no such text")) == []
+    assert read_bytes <= 5 * 1024 * 1024
+
+
+# -- filters -------------------------------------------------------------------------------------
+SAMPLE = [
+    "2025-11-26T10:00:00+00:00 web1 sshd[1]: Accepted publickey for ops",
+    "2025-11-26T10:05:00+00:00 web1 sshd[2]: error: kex_exchange_identification",
+    "2025-11-26T10:10:00+00:00 web1 kernel: warning: CPU3 temperature above threshold",
+    "2025-11-26T10:15:00+00:00 web1 CRON[3]: (root) CMD (run-parts /etc/cron.hourly)",
+    "2025-11-26T10:20:00+00:00 web1 sshd[4]: fatal: Read from socket failed",
+]
+
+
+@pytest.fixture
+def sample(tmp_path):
+    return write(tmp_path / "auth.log", SAMPLE)
+
+
+def msgs(lines):
+    return [line.message.split(": ", 1)[1] for line in lines]
+
+
+def test_text_filter_any_case(sample):
+    got = read_file(sample, "auth", 10, LogFilter.parse(q="SSHD"))
+    assert [line.pid for line in got] == [1, 2, 4]
+
+
+def test_regex_filter_smart_case(sample):
+    assert [x.pid for x in read_file(sample, "auth", 10, LogFilter.parse(regex=r"sshd\[\d\]: (error|fatal)"))] == [2, 4]
+    assert read_file(sample, "auth", 10, LogFilter.parse(regex="ACCEPTED")) == []  # capital: case-sensitive
+    assert len(read_file(sample, "auth", 10, LogFilter.parse(regex="accepted"))) == 1
+
+
+def test_level_filter_err_and_above(sample):
+    got = read_file(sample, "auth", 10, LogFilter.parse(level="err"))
+    assert [line.level for line in got] == [3, 2]  # error, fatal (crit)
+    warn = read_file(sample, "auth", 10, LogFilter.parse(level="warning"))
+    assert len(warn) == 3
+
+
+def test_time_range(sample):
+    t = lambda hm: f"2025-11-26T{hm}:00+00:00"  # noqa: E731
+    got = read_file(sample, "auth", 10, LogFilter.parse(since=t("10:04"), until=t("10:16")))
+    assert [line.time for line in got] == [1764151500.0, 1764151800.0, 1764152100.0]
+
+
+def test_last_n_matches_not_last_n_lines(sample):
+    got = read_file(sample, "auth", 1, LogFilter.parse(q="sshd"))
+    assert [line.pid for line in got] == [4]
+    got = read_file(sample, "auth", 2, LogFilter.parse(q="sshd"))
+    assert [line.pid for line in got] == [2, 4]
+
+
+def test_relative_and_malformed_times():
+    now = 1_764_000_000.0
+    assert parse_time("15m", "since", now) == now - 900
+    assert parse_time("2h", "since", now) == now - 7200
+    assert parse_time("now", "until", now) == now
+    assert parse_time("1764000000", "since", now) == 1764000000.0
+    for bad in ("yesterday", "15 parsecs", "2025-13-01", "-5m", "../../etc/passwd"):
+        with pytest.raises(FilterError, match="since: .* is not a time"):
+            parse_time(bad, "since", now)
+    with pytest.raises(FilterError, match="since is after until"):
+        LogFilter.parse(since="1h", until="2h")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"regex": "("}, "regex: invalid pattern"),
+    ({"regex": "a" * 201}, "regex: at most 200"),
+    ({"q": "x" * 201}, "q: at most 200"),
+    ({"level": "loud"}, "level: 'loud' is not a level"),
+    ({"unit": "--output=cat"}, "is not a systemd unit name"),
+    ({"unit": "../../etc/shadow"}, "is not a systemd unit name"),
+    ({"unit": "ssh*"}, "is not a systemd unit name"),
+    ({"unit": "a b.service"}, "is not a systemd unit name"),
+])
+def test_bad_filters_say_what_is_wrong(kwargs, message):
+    with pytest.raises(FilterError, match=message):
+        LogFilter.parse(**kwargs)
+
+
+def test_units_accepted():
+    for unit in ("sshd.service", "sshd", "getty@tty1.service", r"systemd-fsck@dev-disk-by\x2duuid-1.service",
+                 "user-1000.slice"):
+        assert LogFilter.parse(unit=unit).unit == unit
+
+
+def test_catastrophic_regex_is_stopped_by_the_deadline():
+    filt = LogFilter.parse(regex="(a|aa)+$")
+    line = LogLine(source="x", message="a" * 5000 + "!")
+    started = time.monotonic()
+    with pytest.raises(RegexTimeout, match="took longer"):
+        filt.matcher(budget=0.2)(line)
+    assert time.monotonic() - started < 5  # bounded (a generous bound: this is no benchmark)
+
+
+# -- journal -------------------------------------------------------------------------------------
+JOURNAL_LINES = [
+    # A plain entry, as `journalctl --output=json --output-fields=...` prints it.
+    '{"__CURSOR":"s=1;i=1","__REALTIME_TIMESTAMP":"1764156721000000","__MONOTONIC_TIMESTAMP":"1",'
+    '"_BOOT_ID":"b","PRIORITY":"6","_SYSTEMD_UNIT":"sshd.service","SYSLOG_IDENTIFIER":"sshd",'
+    '"_PID":"812","MESSAGE":"Accepted publickey for ops from 10.0.0.5"}',
+    # MESSAGE not valid UTF-8 / with control bytes: an array of byte values ("\x1b[31mbad \xff<b>").
+    '{"__REALTIME_TIMESTAMP":"1764156722000000","PRIORITY":"3","SYSLOG_IDENTIFIER":"app",'
+    '"MESSAGE":[27,91,51,49,109,98,97,100,32,255,60,98,62]}',
+    # A field set twice: an array of values; PRIORITY missing; MESSAGE too large: null.
+    '{"__REALTIME_TIMESTAMP":"1764156723000000","SYSLOG_IDENTIFIER":["first","second"],"MESSAGE":null}',
+    # Unit from the UNIT field (systemd's own messages about a unit).
+    '{"__REALTIME_TIMESTAMP":"1764156724000000","PRIORITY":"4","UNIT":"cron.service",'
+    '"_COMM":"systemd","MESSAGE":"cron.service: Main process exited, code=exited"}',
+]
+
+
+def test_parse_journal_entries():
+    e = [journal.parse_entry(line, "journal") for line in JOURNAL_LINES]
+    assert e[0] == LogLine(time=1764156721.0, level=6, source="journal", unit="sshd.service",
+                           identifier="sshd", pid=812, message="Accepted publickey for ops from 10.0.0.5")
+    assert e[1].message == "bad \ufffd<b>" and e[1].level == 3  # ANSI gone, bad byte replaced
+    assert e[2].identifier == "first" and e[2].level is None and e[2].message == "[message not stored as text]"
+    assert e[3].unit == "cron.service" and e[3].identifier == "systemd" and e[3].level == 4
+    assert journal.parse_entry("not json", "journal") is None
+    assert journal.parse_entry("[1,2]", "journal") is None
+
+
+def test_journal_args_are_a_list_from_validated_values():
+    filt = LogFilter.parse(level="err", unit="sshd.service", since="1764156721", until="1764156800")
+    args = journal.build_args("/usr/bin/journalctl", "/var/log/journal", filt, 50)
+    assert args[0] == "/usr/bin/journalctl"
+    assert "--output=json" in args and "--lines=50" in args and "--priority=3" in args
+    assert "--unit=sshd.service" in args and "--directory=/var/log/journal" in args
+    assert "--since=@1764156721.000000" in args and "--until=@1764156800.000000" in args
+    follow = journal.build_args("/usr/bin/journalctl", None, LogFilter(), None, follow=True)
+    assert "--follow" in follow and "--lines=0" in follow
+    assert not any(a.startswith("--directory") for a in follow)
+
+
+def test_real_journalctl_or_unavailable(tmp_path):
+    """Where journalctl exists the real command runs (here on an empty journal directory, then the
+    system journal); where it does not, the journal source is unavailable, not an error."""
+    exe = shutil.which("journalctl")
+    src = LogSource(name="journal", kind="journal")
+    if exe is None:
+        st = status(src)
+        assert not st.available and "journalctl not found" in st.reason
+        with pytest.raises(SourceUnavailable, match="journalctl not found"):
+            read_lines(src, 10, LogFilter())
+        return
+    assert status(src).available
+    empty = LogSource(name="j2", kind="journal", path=str(tmp_path))
+    assert read_lines(empty, 10, LogFilter()) == []
+    got = read_lines(src, 5, LogFilter.parse(level="debug"))
+    assert len(got) <= 5 and all(isinstance(x, LogLine) and x.source == "journal" for x in got)
+    # Cross-check against journalctl itself: the same entries, in the same order.
+    raw = subprocess.run([exe, "--output=json", "--no-pager", "--quiet", "--lines=5"],
+                         capture_output=True, timeout=10, check=False).stdout.splitlines()
+    assert [x.time for x in got] == [int(json.loads(r)["__REALTIME_TIMESTAMP"]) / 1e6 for r in raw]
+
+
+def test_missing_journalctl_is_unavailable(monkeypatch):
+    """Fault injection: PATH without journalctl (runs on every host, with or without systemd)."""
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    src = LogSource(name="journal", kind="journal")
+    st = status(src)
+    assert st.available is False and st.reason.startswith("journalctl not found")
+    with pytest.raises(SourceUnavailable, match="journalctl not found"):
+        read_lines(src, 10, LogFilter())
+
+
+# -- sources -------------------------------------------------------------------------------------
+def test_host_defaults_by_os_release():
+    assert [(s.name, s.path) for s in host_defaults("rocky")] == [
+        ("messages", "/var/log/messages"), ("secure", "/var/log/secure"), ("cron", "/var/log/cron"),
+        ("journal", None)]
+    assert [s.name for s in host_defaults("almalinux", "rhel centos fedora")][:3] == ["messages", "secure", "cron"]
+    assert [(s.name, s.path) for s in host_defaults("debian")] == [
+        ("syslog", "/var/log/syslog"), ("auth", "/var/log/auth.log"), ("journal", None)]
+    assert [s.name for s in host_defaults("ubuntu", "debian")] == ["syslog", "auth", "journal"]
+
+
+def test_read_os_release(tmp_path):
+    p = tmp_path / "os-release"
+    p.write_text('NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\n')
+    assert sources.read_os_release(p) == ("rocky", "rhel centos fedora")
+    assert sources.read_os_release(tmp_path / "missing") == ("", "")
+
+
+def test_source_status_reasons(tmp_path, monkeypatch):
+    ok = write(tmp_path / "ok.log", ["x"])
+    assert status(LogSource(name="ok", path=ok)).available
+    missing = status(LogSource(name="m", path=str(tmp_path / "none.log")))
+    assert not missing.available and missing.reason.startswith("not found")
+    assert "no file matches" in status(LogSource(name="g", path=str(tmp_path / "*.nope"))).reason
+    assert "directory" in status(LogSource(name="d", path=str(tmp_path))).reason
+    # Fault injection: tests run as root, who can read a mode-0600 file; make open() refuse.
+    secret = write(tmp_path / "secure", ["x"])
+    real_open = builtins.open
+
+    def refusing(path, *a, **k):
+        if str(path) == secret:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *a, **k)
+    monkeypatch.setattr(builtins, "open", refusing)
+    st = status(LogSource(name="secure", path=secret))
+    assert not st.available and st.reason == "permission denied: run as root or grant read access"
+    with pytest.raises(SourceUnavailable, match="permission denied"):
+        read_lines(LogSource(name="secure", path=secret), 10, LogFilter())
+
+
+def test_glob_source_reads_newest_match(tmp_path):
+    old = write(tmp_path / "app-1.log", ["old"])
+    new = write(tmp_path / "app-2.log", ["new"])
+    os.utime(old, (1, 1))
+    src = LogSource(name="app", path=str(tmp_path / "app-*.log"))
+    assert sources.resolve(src) == new
+    assert [x.message for x in read_lines(src, 5, LogFilter())] == ["new"]
+
+
+def test_config_rejects_path_names_and_duplicates():
+    from pydantic import ValidationError
+    for bad in ("../../etc/shadow", "/etc/passwd", "%2e%2e%2f", "a/b", ".hidden", ""):
+        with pytest.raises(ValidationError):
+            LogSource(name=bad, path="/tmp/x")
+    with pytest.raises(ValidationError, match="needs a path"):
+        LogSource(name="f", kind="file")
+    with pytest.raises(ValueError, match="configured twice"):
+        sources.configured([LogSource(name="a", path="/x"), LogSource(name="a", path="/y")])
+
+
+def test_settings_from_toml_and_env(tmp_path, monkeypatch):
+    from monitor.settings import Settings
+    toml = tmp_path / "config.toml"
+    toml.write_text('[[log_sources]]\nname = "app"\nkind = "file"\npath = "/var/log/app/*.log"\n'
+                    '[[log_sources]]\nname = "journal"\nkind = "journal"\n')
+    monkeypatch.setenv("SERVER_MONITOR_CONFIG", str(toml))
+    assert [(s.name, s.kind) for s in Settings().log_sources] == [("app", "file"), ("journal", "journal")]
+    monkeypatch.setenv("SERVER_MONITOR_LOG_SOURCES", json.dumps([{"name": "x", "path": "/tmp/x.log"}]))
+    assert [s.name for s in Settings().log_sources] == ["x"]  # the environment wins over the file

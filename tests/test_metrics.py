@@ -1,0 +1,124 @@
+"""/metrics: parses with prometheus_client's parser; names, types and labels are right; a scrape
+reads the snapshot, never psutil; a failing collector is reported, not fatal."""
+from __future__ import annotations
+
+import psutil
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from monitor.collectors import default_collectors
+from monitor.collectors.memory import MemoryCollector
+from views.metrics import SnapshotCollector
+
+MEM = {"memory_percent": {"warning": 0.01, "critical": 100, "for": 0, "clear": 0}}
+
+
+def families(client) -> dict:
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain; version=")
+    return {f.name: f for f in text_string_to_metric_families(r.text)}
+
+
+def samples(fam, **labels):
+    return [s for s in fam.samples if all(s.labels.get(k) == v for k, v in labels.items())]
+
+
+@pytest.fixture
+def fams(make_client, tmp_path):
+    return families(make_client(tick=60, thresholds=MEM, data_dir=tmp_path))
+
+
+@pytest.mark.parametrize("name, kind, labels", [
+    ("node_load1", "gauge", set()),
+    ("node_memory_MemTotal_bytes", "gauge", set()),
+    ("node_memory_MemAvailable_bytes", "gauge", set()),
+    ("node_boot_time_seconds", "gauge", set()),
+    ("node_uname_info", "gauge", {"nodename", "release", "machine"}),
+    ("node_filesystem_avail_bytes", "gauge", {"device", "fstype", "mountpoint"}),
+    ("node_filesystem_size_bytes", "gauge", {"device", "fstype", "mountpoint"}),
+    ("node_network_up", "gauge", {"device"}),
+    ("node_processes_state", "gauge", {"state"}),
+    ("server_monitor_cpu_busy_percent", "gauge", set()),
+    ("server_monitor_cpu_mode_percent", "gauge", {"mode"}),
+    ("server_monitor_filesystem_used_percent", "gauge", {"device", "fstype", "mountpoint"}),
+    ("server_monitor_verdict_state", "gauge", {"check", "area", "subject"}),
+    ("server_monitor_check_value", "gauge", {"check", "area", "subject"}),
+    ("server_monitor_check_threshold", "gauge", {"check", "area", "subject", "level"}),
+    ("server_monitor_state", "gauge", set()),
+    ("server_monitor_collector_success", "gauge", {"collector"}),
+    ("server_monitor_collector_failures", "counter", {"collector"}),  # _total in the text
+    ("server_monitor_samples", "counter", set()),
+])
+def test_names_types_and_labels(fams, name, kind, labels):
+    fam = fams[name]
+    assert fam.type == kind
+    assert fam.samples, f"{name} has no samples"
+    for s in fam.samples:
+        assert set(s.labels) == labels
+        if kind == "counter":
+            assert s.name in (name + "_total", name + "_created")
+
+
+def test_no_rate_is_dressed_up_as_a_counter(fams):
+    """Rates are gauges named per_second; every counter ends in _total in the exposition."""
+    for fam in fams.values():
+        if "per_second" in fam.name or fam.name.endswith("_percent"):
+            assert fam.type == "gauge", fam.name
+        if fam.type == "counter":
+            assert all(s.name.endswith(("_total", "_created")) for s in fam.samples)
+
+
+def test_values_agree_with_the_snapshot(make_client, tmp_path):
+    c = make_client(tick=60, thresholds=MEM, data_dir=tmp_path)
+    snap = c.get("/api/snapshot").json()
+    fams = families(c)
+    assert samples(fams["node_memory_MemTotal_bytes"])[0].value == snap["memory"]["total"] == \
+        psutil.virtual_memory().total
+    assert samples(fams["node_load1"])[0].value == snap["cpu"]["load1"]
+    root = next(f for f in snap["disks"]["filesystems"] if f["mountpoint"] == "/")
+    assert samples(fams["node_filesystem_avail_bytes"], mountpoint="/")[0].value == root["free"]
+    # the verdicts: memory forced to warning (1), every check present once
+    states = {(s.labels["check"], s.labels["subject"]): s.value
+              for s in fams["server_monitor_verdict_state"].samples}
+    assert states[("memory_percent", "")] == 1
+    assert samples(fams["server_monitor_state"])[0].value >= 1
+    health = c.get("/api/health").json()
+    assert health["checks"] == len(states)
+    assert samples(fams["server_monitor_check_threshold"], check="memory_percent", level="warning")[0].value == 0.01
+    collectors = {s.labels["collector"]: s.value for s in fams["server_monitor_collector_success"].samples}
+    assert collectors == {c.name: 1.0 for c in default_collectors()}
+
+
+class Broken(MemoryCollector):
+    """An area whose reading always fails (fault injection)."""
+    name = "broken"
+
+    def collect(self, now):
+        raise OSError("sensor bus fell off")
+
+
+def test_a_failing_collector_is_counted_not_fatal(make_client, tmp_path):
+    c = make_client(collectors=[MemoryCollector(), Broken()], tick=60, data_dir=tmp_path)
+    fams = families(c)
+    assert samples(fams["server_monitor_collector_success"], collector="broken")[0].value == 0
+    assert samples(fams["server_monitor_collector_success"], collector="memory")[0].value == 1
+    assert samples(fams["server_monitor_collector_failures"], collector="broken")[0].value == 1
+    assert samples(fams["node_memory_MemTotal_bytes"])  # the rest is still exported
+
+
+def test_a_scrape_never_calls_psutil(make_client, tmp_path, monkeypatch):
+    c = make_client(tick=60, data_dir=tmp_path)
+    c.get("/metrics")
+
+    def forbidden(*a, **k):
+        raise AssertionError("psutil called during a scrape")
+    for fn in ("cpu_times", "virtual_memory", "swap_memory", "disk_usage", "disk_io_counters",
+               "net_io_counters", "net_if_stats", "process_iter", "sensors_temperatures"):
+        monkeypatch.setattr(psutil, fn, forbidden)
+    # A fresh exposition of the stored snapshot (not the memoised bytes) works without psutil.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(c.app.state.store))
+    text = generate_latest(registry).decode()
+    assert "node_load1 " in text and "server_monitor_verdict_state{" in text

@@ -1,0 +1,255 @@
+"""Process table shaping on literal input: command lines, masking, counts, sorting, filtering,
+cgroups, the table's URL state; and the collector surviving processes that vanish or deny."""
+from __future__ import annotations
+
+import os
+
+import psutil
+import pytest
+
+from monitor.collectors.processes import (
+    ProcessesCollector,
+    ProcessRow,
+    filter_rows,
+    printable,
+    short_cmdline,
+    sort_rows,
+    status_counts,
+    summarize,
+)
+from monitor.masking import MASK, mask_argv, mask_text
+from monitor.process_detail import parse_cgroup, systemd_path, unit_of
+from views.processes import TableState, history_headers, parse_open
+
+
+def row(pid, name="p", user="root", status="sleeping", cpu=0.0, rss=1000, threads=1,
+        start=1000.0, argv=None, ppid=1) -> ProcessRow:
+    argv = argv if argv is not None else [name]
+    return ProcessRow(pid=pid, ppid=ppid, name=name, username=user, status=status, cpu_percent=cpu,
+                      memory_percent=None if rss is None else rss / 1e6, rss=rss,
+                      num_threads=threads, nice=0, create_time=start,
+                      command=short_cmdline(argv, name), cmdline=argv)
+
+
+# -- command line shortening ------------------------------------------------------------------
+
+def test_short_cmdline_drops_the_program_directory():
+    assert short_cmdline(["/usr/sbin/sshd", "-D"], "sshd") == "sshd -D"
+
+
+def test_short_cmdline_keeps_relative_programs_and_rewritten_titles():
+    assert short_cmdline(["bin/app", "--x"], "app") == "bin/app --x"
+    # postgres rewrites its argv into one string with spaces: it is not a path
+    assert short_cmdline(["postgres: checkpointer  "], "postgres") == "postgres: checkpointer"
+
+
+def test_short_cmdline_kernel_threads_and_zombies_show_the_name_in_brackets():
+    assert short_cmdline([], "kworker/0:1") == "[kworker/0:1]"
+    assert short_cmdline(["", ""], "kthreadd") == "[kthreadd]"
+
+
+def test_short_cmdline_truncates_with_an_ellipsis():
+    out = short_cmdline(["/bin/sh", "-c", "x" * 500], "sh", limit=40)
+    assert len(out) == 40 and out.endswith("…") and out.startswith("sh -c xxx")
+
+
+def test_control_characters_are_shown_not_executed():
+    assert printable("red\x1b[31m\nnext") == "red\\x1b[31m\\x0anext"
+    assert short_cmdline(["/bin/echo", "a\x1b[2Jb"], "echo") == "echo a\\x1b[2Jb"
+
+
+# -- masking ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arg, expected", [
+    ("--password=hunter2", "--password=***"),
+    ("--db-pass=hunter2", "--db-pass=***"),
+    ("token=abc123", "token=***"),
+    ("PGPASSWORD=x", "PGPASSWORD=***"),
+    ("--api-key=k-123", "--api-key=***"),
+    ("client_secret=s3", "client_secret=***"),
+    ("postgres://app:s3cret@db.example:5432/app", "postgres://app:***@db.example:5432/app"),
+    ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
+    ("https://example.com/cb?access_token=abc&page=2", "https://example.com/cb?access_token=***&page=2"),
+    ("Authorization: Bearer eyJhbGciOi", "Authorization: Bearer ***"),
+    ('{"DB_PASSWORD": "pw", "HOME": "/root"}', '{"DB_PASSWORD": "***", "HOME": "/root"}'),
+])
+def test_credentials_are_masked(arg, expected):
+    assert mask_text(arg) == expected
+
+
+@pytest.mark.parametrize("arg", [
+    "--port=5432", "--bypass-cache=1", "tokenizer=bpe", "https://example.com:8443/path",
+    "user@host", "--passthrough=yes", "secretsdir=/etc/x",
+])
+def test_ordinary_arguments_are_not_masked(arg):
+    assert mask_text(arg) == arg
+
+
+def test_a_flag_hides_its_next_argument_but_not_the_next_flag():
+    assert mask_argv(["mysqldump", "--password", "hunter2", "-u", "root"]) == \
+        ["mysqldump", "--password", MASK, "-u", "root"]
+    assert mask_argv(["app", "--token", "--verbose", "x"]) == ["app", "--token", "--verbose", "x"]
+
+
+# -- counts, sorting, filtering -----------------------------------------------------------------
+
+ROWS = [
+    row(10, "nginx", "www", "sleeping", cpu=5.0, rss=3000, threads=2, start=300.0,
+        argv=["nginx: worker process"]),
+    row(3, "postgres", "postgres", "running", cpu=40.0, rss=9000, threads=1, start=100.0,
+        argv=["/usr/bin/postgres", "-D", "/var/lib/pgsql"]),
+    row(7, "Backup", "root", "disk-sleep", cpu=None, rss=None, threads=4, start=200.0,
+        argv=["/usr/bin/rsync", "-a", "/srv", "/mnt"]),
+    row(12, "defunct", "www", "zombie", cpu=0.0, rss=0, threads=1, start=400.0, argv=[]),
+]
+
+
+def test_status_counts_most_common_first():
+    rows = ROWS + [row(20, status="sleeping"), row(21, status=None)]
+    assert status_counts(rows) == {"sleeping": 2, "running": 1, "disk-sleep": 1, "zombie": 1,
+                                   "unknown": 1}
+
+
+@pytest.mark.parametrize("key, order, pids", [
+    ("cpu", "desc", [3, 10, 12, 7]),        # None (unreadable) last whatever the order
+    ("cpu", "asc", [12, 10, 3, 7]),
+    ("memory", "desc", [3, 10, 12, 7]),
+    ("pid", "asc", [3, 7, 10, 12]),
+    ("pid", "desc", [12, 10, 7, 3]),
+    ("name", "asc", [7, 12, 10, 3]),        # case-insensitive: Backup, defunct, nginx, postgres
+    ("user", "asc", [3, 7, 10, 12]),        # postgres, root, www (10), www (12): ties by pid
+    ("threads", "desc", [7, 10, 12, 3]),    # 4, 2, then the 1s by pid descending
+    ("start", "desc", [12, 10, 7, 3]),
+])
+def test_sort_rows(key, order, pids):
+    assert [r.pid for r in sort_rows(ROWS, key, order)] == pids
+
+
+def test_filter_matches_name_user_and_command_line_all_words():
+    assert [r.pid for r in filter_rows(ROWS, "POSTGRES")] == [3]         # name and user
+    assert [r.pid for r in filter_rows(ROWS, "pgsql")] == [3]            # command line
+    assert [r.pid for r in filter_rows(ROWS, "www")] == [10, 12]         # user
+    assert [r.pid for r in filter_rows(ROWS, "rsync /mnt")] == [7]       # every word must occur
+    assert filter_rows(ROWS, "rsync nginx") == []
+    assert [r.pid for r in filter_rows(ROWS, status="zombie")] == [12]
+    assert [r.pid for r in filter_rows(ROWS, "www", status="sleeping")] == [10]
+
+
+def test_filter_sees_only_the_masked_command_line():
+    r = row(5, "psql", argv=mask_argv(["psql", "--password=hunter2"]))
+    assert filter_rows([r], "hunter2") == []  # a secret cannot be probed through the filter
+    assert filter_rows([r], "password") == [r]
+
+
+def test_summary_top_lists_skip_unknown_values():
+    s = summarize(ROWS, top_n=2)
+    assert s.total == 4 and s.threads == 8
+    assert [r.pid for r in s.top_cpu] == [3, 10]
+    assert [r.pid for r in s.top_memory] == [3, 10]
+    # the full list is kept for the table but stays out of the snapshot's JSON
+    assert len(s.rows) == 4 and "rows" not in s.model_dump()
+
+
+# -- cgroups and systemd units ------------------------------------------------------------------
+
+V2 = "0::/system.slice/postgresql.service\n"
+V1 = """12:pids:/system.slice/sshd.service
+11:cpu,cpuacct:/system.slice/sshd.service
+1:name=systemd:/system.slice/sshd.service
+"""
+HYBRID = ("1:name=systemd:/user.slice/user-1000.slice/session-4.scope\n"
+          "0::/user.slice/user-1000.slice/session-4.scope\n")
+
+
+def test_parse_cgroup_v2_and_v1():
+    assert [(c.hierarchy, c.controllers, c.path) for c in parse_cgroup(V2)] == \
+        [("0", "", "/system.slice/postgresql.service")]
+    v1 = parse_cgroup(V1)
+    assert len(v1) == 3 and v1[1].controllers == "cpu,cpuacct"
+    assert systemd_path(v1) == "/system.slice/sshd.service"
+
+
+def test_unit_of_service_scope_user_service_and_container_root():
+    assert unit_of(systemd_path(parse_cgroup(V2))) == ("postgresql.service", "system.slice")
+    assert unit_of(systemd_path(parse_cgroup(HYBRID))) == ("session-4.scope", "user-1000.slice")
+    assert unit_of("/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service") == \
+        ("dbus.service", "app.slice")
+    assert unit_of("/") == (None, None)
+    assert unit_of(systemd_path(parse_cgroup("garbage\n"))) == (None, None)
+
+
+# -- the table's URL state ----------------------------------------------------------------------
+
+def test_state_url_leaves_defaults_out_and_keeps_everything_else():
+    assert TableState().url() == "/processes"
+    s = TableState(sort="memory", order="asc", q="pg sql", status="zombie", open=(5, 9), limit=200)
+    assert s.url() == "/processes?sort=memory&order=asc&q=pg+sql&status=zombie&open=5%2C9&limit=200"
+
+
+def test_toggle_opens_then_closes_and_keeps_at_most_twenty():
+    s = TableState().toggled(5).toggled(9)
+    assert s.open == (5, 9)
+    assert s.toggled(5).open == (9,)
+    many = TableState(open=tuple(range(1, 21))).toggled(99)
+    assert len(many.open) == 20 and many.open[-1] == 99 and 1 not in many.open
+
+
+def test_parse_open_is_lenient_and_bounded():
+    assert parse_open("5,9,,5, 7,x,0,99999999") == (5, 9, 7)
+
+
+def test_history_push_for_sort_and_toggle_replace_for_filter_nothing_for_poll():
+    base = "http://127.0.0.1:1/processes?q=py"
+    assert history_headers(base, TableState(q="py")) == {}
+    assert history_headers(base, TableState(q="pyt")) == {"HX-Replace-Url": "/processes?q=pyt"}
+    assert history_headers(base, TableState(q="py", open=(4,))) == {"HX-Push-Url": "/processes?q=py&open=4"}
+    assert history_headers(base, TableState(q="py", sort="pid", order="asc")) == \
+        {"HX-Push-Url": "/processes?sort=pid&order=asc&q=py"}
+
+
+# -- the collector against the real host, with faults injected ---------------------------------
+
+def test_collector_reads_this_process_and_measures_cpu_from_the_second_tick():
+    c = ProcessesCollector(interval=2.0)
+    first = {r.pid: r for r in c.collect(0.0).rows}
+    me = first[os.getpid()]
+    assert me.cpu_percent is None  # the first reading of a Process is not a measurement
+    assert me.username and me.rss and me.rss > 0 and me.create_time > 0
+    sum(i * i for i in range(200_000))  # burn a little CPU between the two reads
+    second = {r.pid: r for r in c.collect(1.0).rows}
+    assert second[os.getpid()].cpu_percent is not None and second[os.getpid()].cpu_percent > 0
+    assert second[os.getpid()].create_time == me.create_time
+
+
+def test_collector_masks_unless_turned_off():
+    argv = ["/usr/bin/tool", "--password=hunter2"]
+    masked = ProcessesCollector(mask_secrets=True)._command(1, argv, "tool")
+    plain = ProcessesCollector(mask_secrets=False)._command(1, argv, "tool")
+    assert masked == (["/usr/bin/tool", "--password=***"], "tool --password=***")
+    assert plain == (argv, "tool --password=hunter2")
+
+
+def test_collector_survives_processes_vanishing_and_denying_mid_scan(monkeypatch):
+    c = ProcessesCollector()
+    before = c.collect(0.0)
+    me, parent = os.getpid(), os.getppid()
+    real_as_dict = psutil.Process.as_dict
+    real_cmdline = psutil.Process.cmdline
+
+    def as_dict(self, *a, **kw):
+        if self.pid == parent:
+            raise psutil.NoSuchProcess(self.pid)  # exits between pids() and the read
+        return real_as_dict(self, *a, **kw)
+
+    def cmdline(self):
+        if self.pid == me:
+            raise psutil.AccessDenied(self.pid)
+        return real_cmdline(self)
+
+    monkeypatch.setattr(psutil.Process, "as_dict", as_dict)
+    monkeypatch.setattr(psutil.Process, "cmdline", cmdline)
+    after = {r.pid: r for r in c.collect(1.0).rows}
+    assert parent not in after  # skipped, not fatal
+    assert after[me].cmdline == [] and after[me].command == f"[{after[me].name}]"
+    assert after[me].rss  # what could be read is still shown
+    assert len(after) >= before.total - 5  # everyone else is still there

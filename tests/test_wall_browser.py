@@ -1,0 +1,207 @@
+"""/wall in headless Chromium (one screen, no scrollbars, live, stale and recovered), and the
+theme and refresh options every page takes (HTTP)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CARDS = ("cpu", "memory", "disks", "network", "sensors")
+
+
+def seq_of(page) -> int:
+    return int(page.locator("#tick .tick").get_attribute("data-seq"))
+
+
+def open_wall(browser, url: str, width: int, height: int):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.goto(url + "/wall")
+    page.locator("#tick .tick").wait_for(timeout=10_000)
+    return ctx, page
+
+
+def assert_one_screen(page, width: int, height: int) -> None:
+    doc = page.evaluate("""() => { const e = document.documentElement;
+        return {sw: e.scrollWidth, sh: e.scrollHeight, cw: e.clientWidth, ch: e.clientHeight}; }""")
+    assert doc["sw"] <= doc["cw"] == width, doc  # no horizontal scrollbar
+    assert doc["sh"] <= doc["ch"] == height, doc  # no vertical scrollbar
+    # Every card and its headline are on screen, not pushed past the edge or clipped away.
+    for area in CARDS:
+        for sel in (f"#{area}", f"#{area} .card-title"):
+            box = page.locator(sel).first.bounding_box()
+            assert box is not None, sel
+            assert box["x"] >= 0 and box["y"] >= 0, (sel, box)
+            assert box["x"] + box["width"] <= width + 0.5, (sel, box)
+            assert box["y"] + box["height"] <= height + 0.5, (sel, box)
+    assert page.locator("#system .hostname").is_visible()
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720), (3840, 2160), (1080, 1920)])
+def test_wall_fits_one_screen_without_scrollbars(live_server, browser, width, height):
+    ctx, page = open_wall(browser, live_server.url, width, height)
+    try:
+        assert_one_screen(page, width, height)
+        # Large type: the root font follows the screen (about 19 px at 1080p, 38 px at 4K).
+        root_px = float(page.evaluate("getComputedStyle(document.documentElement).fontSize")[:-2])
+        assert root_px >= min(width, height) / 100
+        assert not page.locator("nav.nav").is_visible()  # nothing to click on a wall
+    finally:
+        ctx.close()
+
+
+def test_wall_is_dark_by_default_updates_live_and_is_clean(live_server, watched_page):
+    page = watched_page.page
+    page.goto(live_server.url + "/wall")
+    assert page.locator("html").get_attribute("data-theme") == "dark"
+    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert sum(map(int, re.findall(r"\d+", bg)[:3])) < 3 * 60, bg  # a dark background
+    for area in CARDS:
+        assert page.locator(f"#{area} .card-title").count() == 1
+    first = seq_of(page)
+    marker = page.evaluate("window.__sameDocument = Math.random()")  # survives only without reload
+    old_cpu = page.evaluate("document.querySelector('#cpu h2').__old = 1")  # the node to be replaced
+    page.wait_for_function("(n) => Number(document.querySelector('#tick .tick').dataset.seq) >= n",
+                           arg=first + 2, timeout=10_000)
+    assert page.evaluate("window.__sameDocument") == marker
+    assert old_cpu == 1 and page.evaluate("document.querySelector('#cpu h2').__old") is None
+    assert not page.locator(".stale-banner").is_visible()
+    assert page.locator("#sensors").inner_text().strip() != ""
+    assert_one_screen(page, 1920, 1080)
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "wall.png"))
+    page.goto(live_server.url + "/dashboard")
+    page.locator("#tick .tick").wait_for(timeout=10_000)
+    page.screenshot(path=str(DOCS / "dashboard.png"))
+    watched_page.assert_clean()
+
+
+def test_wall_light_theme_from_the_url(live_server, browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    try:
+        page.goto(live_server.url + "/wall?theme=light")
+        assert page.locator("html").get_attribute("data-theme") == "light"
+        bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert sum(map(int, re.findall(r"\d+", bg)[:3])) > 3 * 200, bg
+    finally:
+        ctx.close()
+
+
+def test_wall_stale_banner_when_server_stops_and_clears_after_restart(spawn_server, watched_page):
+    server = spawn_server()
+    page = watched_page.page
+    page.goto(server.url + "/wall")
+    page.locator("#tick .tick").wait_for(timeout=10_000)
+    assert not page.locator(".stale-banner").is_visible()
+    marker = page.evaluate("window.__sameDocument = Math.random()")
+    server.stop()
+    page.locator(".stale-banner").wait_for(state="visible", timeout=8_000)
+    server.start()  # the same port: the page's EventSource finds it again by itself
+    page.locator(".stale-banner").wait_for(state="hidden", timeout=20_000)
+    after = seq_of(page)
+    page.wait_for_function("(n) => Number(document.querySelector('#tick .tick').dataset.seq) !== n",
+                           arg=after, timeout=10_000)
+    assert page.evaluate("window.__sameDocument") == marker  # recovered without a reload
+    assert not [e for e in watched_page.errors if e.startswith("pageerror")]
+    assert watched_page.csp_violations() == []
+
+
+def test_wall_refresh_slows_the_pushes(live_server, browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    try:
+        page.goto(live_server.url + "/wall?refresh=2")
+        assert page.locator(".live").get_attribute("sse-connect") == "/stream?every=2"
+        page.locator("#tick .tick").wait_for(timeout=10_000)
+        seqs = [seq_of(page)]
+        for _ in range(2):
+            page.wait_for_function("(n) => Number(document.querySelector('#tick .tick').dataset.seq) > n",
+                                   arg=seqs[-1], timeout=10_000)
+            seqs.append(seq_of(page))
+        assert all(b - a >= 2 for a, b in zip(seqs[1:], seqs[2:])), seqs
+        assert not page.locator(".stale-banner").is_visible()
+    finally:
+        ctx.close()
+
+
+# ---- theme and refresh options over HTTP (every page, server-enforced bounds) -----------------
+
+@pytest.mark.parametrize("path", ["/dashboard", "/wall"])
+def test_theme_option(client, path):
+    default = "dark" if path == "/wall" else "auto"
+    assert f'data-theme="{default}"' in client.get(path).text
+    for theme in ("dark", "light", "auto"):
+        r = client.get(path, params={"theme": theme})
+        assert r.status_code == 200 and f'data-theme="{theme}"' in r.text
+
+
+@pytest.mark.parametrize("query, says", [
+    ({"theme": "purple"}, "theme"),
+    ({"theme": "<script>"}, "theme"),
+    ({"refresh": "0"}, "refresh"),
+    ({"refresh": "301"}, "refresh"),
+    ({"refresh": "fast"}, "refresh"),
+])
+@pytest.mark.parametrize("path", ["/dashboard", "/wall"])
+def test_bad_display_option_is_a_422_page(client, path, query, says):
+    r = client.get(path, params=query)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert says in r.text
+    assert "<script>" not in r.text.split("</head>", 1)[1]  # the bad value is not echoed raw
+
+
+def test_root_redirect_keeps_the_display_options(client):
+    r = client.get("/", params={"theme": "light", "refresh": "5"}, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/dashboard?theme=light&refresh=5"
+
+
+def test_refresh_sets_the_stream_and_the_stale_delay(client):
+    html = client.get("/wall", params={"refresh": 5}).text
+    assert 'sse-connect="/stream?every=5"' in html
+    assert "stale-after-20" in html  # 2 x 5 s + 2 s, rounded up to a step in app.css
+    html = client.get("/wall").text
+    assert 'sse-connect="/stream"' in html and "stale-after-5" in html
+    css = client.get("/static/app.css").text
+    for step in (10, 20, 40, 80, 160, 320, 640):
+        assert f".stale-after-{step} .stale-banner" in css
+
+
+def test_refresh_below_the_tick_is_refused(make_client):
+    slow = make_client(tick=2.0)
+    r = slow.get("/dashboard", params={"refresh": 1})
+    assert r.status_code == 422 and "at least the sampling tick (2 s)" in r.text
+    ok = slow.get("/dashboard", params={"refresh": 10})
+    assert 'sse-connect="/stream?every=5"' in ok.text
+
+
+@pytest.mark.parametrize("every", ["0", "-1", "x", "3601"])
+def test_stream_every_is_validated(client, every):
+    r = client.get("/stream", params={"every": every})
+    assert r.status_code == 422 and "every" in r.json()["detail"]
+
+
+def test_stream_every_sends_every_nth_snapshot_with_shared_bytes(live_server):
+    seqs: list[int] = []
+    with httpx.stream("GET", live_server.url + "/stream", params={"every": 2}, timeout=15) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line.startswith("id:"):
+                seqs.append(int(line[3:].strip()))
+                if len(seqs) == 4:
+                    break
+    steps = [b - a for a, b in zip(seqs[1:], seqs[2:])]  # after the first (current) snapshot
+    assert len(seqs) == 4 and all(s >= 2 for s in steps), seqs
+
+
+def test_encoded_tick_bytes_are_memoised_per_snapshot(client):
+    from views.stream import encoded_events
+    store = client.app.state.store
+    snap = store.latest
+    areas = client.app.state.card_areas
+    first = encoded_events(store, snap, areas)
+    assert encoded_events(store, snap, areas) is first  # a second client gets the same object

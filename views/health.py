@@ -1,0 +1,243 @@
+"""The console's judgment over HTTP: /api/health, /api/events, /api/alert-rules, the health banner.
+
+    $ curl -si 127.0.0.1:8000/api/health?format=text
+    HTTP/1.1 503 Service Unavailable
+    critical: 2 of 31 checks not ok (sample 812 at 14:03:07)
+    CRITICAL fs_percent /var: /var is 96 % full (critical at 95 %), full in about 2 h (since 13:58:40)
+    WARNING  cpu_percent: CPU is 93 % busy (warning at 90 %) (since 14:01:55) top: python3 (4121) 88 %
+
+HTTP status: 200 when ok or warning, 503 when critical, so an uptime checker or a load balancer can
+use the answer as is (``health_status_warning`` / ``health_status_critical`` change that).
+``/api/alert-rules`` renders the same thresholds as Prometheus alerting rules over the
+``server_monitor_check_value`` series of /metrics, so a Prometheus scraping many consoles judges
+each one the way the console itself does (``python -m views.health`` prints the defaults, which
+are deploy/alert-rules.yml).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+
+from monitor.events import Event
+from monitor.health import RANK, Verdict, fmt, overall
+from monitor.thresholds import CHECKS, Threshold, Thresholds, clear_levels
+
+from .deps import SettingsDep, SnapshotDep
+from .format import clock
+from .templating import env
+
+router = APIRouter(prefix="/api", tags=["health"])
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "warning", "critical"] = Field(description="the worst verdict")
+    seq: int
+    taken_at: float
+    checks: int = Field(description="how many checks were judged in this sample")
+    verdicts: list[Verdict] = Field(description="every check that is not ok, worst first")
+    unavailable: dict[str, str] = Field(description="areas that could not be collected, and why")
+
+
+class EventList(BaseModel):
+    events: list[Event] = Field(description="newest first; an open event has end = null")
+
+
+def problems(verdicts) -> list[Verdict]:
+    """Non-ok verdicts, critical first, then the longest-standing."""
+    bad = [v for v in verdicts if v.state != "ok"]
+    return sorted(bad, key=lambda v: (-RANK[v.state], v.since))
+
+
+def text_lines(snap) -> list[str]:
+    bad = problems(snap.verdicts)
+    state = overall(snap.verdicts)
+    n = len(snap.verdicts)
+    head = (f"{state}: all {n} checks ok" if not bad else f"{state}: {len(bad)} of {n} checks not ok")
+    lines = [f"{head} (sample {snap.seq} at {clock(snap.taken_at)})"]
+    for v in bad:
+        who = f"{v.check} {v.subject}" if v.subject else v.check
+        top = ", ".join(f"{p.name} ({p.pid})" for p in v.top)
+        lines.append(f"{v.state.upper():8} {who}: {v.reason} (since {clock(v.since)})"
+                     + (f" top: {top}" if top else ""))
+    for area, why in snap.unavailable.items():
+        lines.append(f"{'UNKNOWN':8} {area}: could not be read: {why}")
+    return lines
+
+
+def _wants_text(request: Request, format: str | None) -> bool:
+    if format is not None:
+        return format == "text"
+    accept = request.headers.get("accept", "")
+    return "text/plain" in accept and "application/json" not in accept
+
+
+@router.get(
+    "/health", response_model=HealthReport,
+    summary="Overall state and every non-ok verdict with its reason",
+    description="HTTP 200 when ok or warning, 503 when critical (configurable: "
+                "SERVER_MONITOR_HEALTH_STATUS_WARNING / _CRITICAL). `?format=text` or "
+                "`Accept: text/plain` gives one line per verdict.",
+    responses={503: {"description": "critical (same body)"}},
+)
+def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
+           format: Annotated[Literal["json", "text"] | None,
+                             Query(description="json (default) or text: one line per verdict")] = None):
+    state = overall(snap.verdicts)
+    status = {"ok": 200, "warning": settings.health_status_warning,
+              "critical": settings.health_status_critical}[state]
+    if _wants_text(request, format):
+        body = snap.memo("health:text", lambda: "\n".join(text_lines(snap)) + "\n")
+        return PlainTextResponse(body, status_code=status)
+    body = snap.memo("health:json", lambda: HealthReport(
+        status=state, seq=snap.seq, taken_at=snap.taken_at, checks=len(snap.verdicts),
+        verdicts=problems(snap.verdicts), unavailable=dict(snap.unavailable),
+    ).model_dump_json().encode())
+    return Response(body, status_code=status, media_type="application/json")
+
+
+@router.get("/events", response_model=EventList, summary="State changes: start, end, peak, top processes")
+def events(request: Request, limit: Annotated[int, Query(ge=1, le=1000, description="how many, newest first")] = 50):
+    log = request.app.state.judge.events
+    return EventList(events=log.recent(limit) if log is not None else [])
+
+
+@router.get("/alert-rules", response_class=PlainTextResponse,
+            summary="The configured thresholds as Prometheus alerting rules (YAML)",
+            responses={200: {"content": {"application/yaml": {}}}})
+def alert_rules_route(settings: SettingsDep) -> Response:
+    return Response(alert_rules(settings.thresholds), media_type="application/yaml; charset=utf-8")
+
+
+# --- the banner at the top of the dashboard and /wall ----------------------------------------
+def health_card(request: Request, snap) -> Markup:
+    """The overall state, the reasons and the last events (partials/health.html), once per snapshot."""
+    judge = getattr(request.app.state, "judge", None)
+    return render_health(snap, judge.events if judge is not None else None)
+
+
+def render_health(snap, event_log=None) -> Markup:
+    def make() -> Markup:
+        return Markup(env.get_template("health.html").render(
+            snap=snap, state=overall(snap.verdicts), problems=problems(snap.verdicts),
+            checks=len(snap.verdicts), unavailable=snap.unavailable,
+            events=event_log.recent(5) if event_log is not None else []))
+    return snap.memo("card:health", make)
+
+
+def limits(snap, check: str, subject: str = "") -> str:
+    """A card value's thresholds for its title= (hover/focus): "warning at 90 %, critical at 98 %"."""
+    for v in snap.verdicts:
+        if v.check == check and v.subject == subject:
+            word = "at" if CHECKS[check][0].direction == "above" else "under"
+            parts = [f"{lvl} {word} {fmt(x, v.unit)}" for lvl, x in
+                     (("warning", v.warning), ("critical", v.critical)) if x is not None]
+            return f"{v.state}: " + ", ".join(parts)
+    return ""
+
+
+env.globals["health_card"] = health_card
+env.globals["limits"] = limits  # {{ limits(snap, "cpu_percent") }} in a card's title=
+
+
+# --- Prometheus alerting rules ---------------------------------------------------------------
+VALUE = "server_monitor_check_value"
+MATCH_ON = "on(instance, job, subject)"
+
+
+def alert_name(check: str) -> str:
+    return "ServerMonitor" + "".join(p.capitalize() for p in check.split("_"))
+
+
+def _q(s: str) -> str:
+    """A PromQL string literal."""
+    return json.dumps(s)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
+
+
+def _rule(check: str, level: str, t: Threshold, matchers: list[str]) -> dict | None:
+    info = CHECKS[check][0]
+    value = getattr(t, level)
+    if value is None and check != "temperature":
+        return None
+    op = ">=" if info.direction == "above" else "<="
+    sel = f"{VALUE}{{{', '.join([f'check={_q(check)}', *matchers])}}}"
+    name = alert_name(check)
+    w_clear, c_clear = clear_levels(t, info.direction)
+    clear = w_clear if level == "warning" else c_clear
+    firing = f'ALERTS{{alertname={_q(name)}, severity={_q(level)}, alertstate="firing"}}'
+    if check == "temperature":
+        # The sensor's own high/critical are host facts the console exports with each verdict.
+        limit = f'server_monitor_check_threshold{{check="temperature", level={_q(level)}}}'
+        margin = (t.warning - t.clear) if t.warning is not None and t.clear is not None else 0
+        expr = f"{sel} {op} {MATCH_ON} {limit}"
+        if margin:
+            expr = (f"({expr}) or ({sel} {op} {MATCH_ON} ({limit} - {margin:g}) "
+                    f"and {MATCH_ON} {firing})")
+        shown = "the sensor's own level"
+    else:
+        expr = f"{sel} {op} {value:g}"
+        if clear is not None and clear != value:  # hysteresis: stays firing until back past clear
+            expr = f"({expr}) or ({sel} {op} {clear:g} and {MATCH_ON} {firing})"
+        shown = fmt(value, info.unit)
+    where = "{{ $labels.subject }} " if info.subject else ""
+    rule = {
+        "alert": name,
+        "expr": expr,
+        "for": _duration(t.for_) if t.for_ else None,
+        "labels": {"severity": level, "check": check},
+        "annotations": {
+            "summary": f"{{{{ $labels.instance }}}}: {where}{info.label} is {level}",
+            "description": f"{info.label} {{{{ $value }}}}{info.unit} ({level} "
+                           f"{'at' if op == '>=' else 'under'} {shown})",
+        },
+    }
+    return rule
+
+
+def alert_rules(th: Thresholds) -> str:
+    """The thresholds as a Prometheus rule file (YAML; strings written as JSON, valid YAML)."""
+    rules: list[dict] = []
+    for check in CHECKS:
+        overrides = th.overridden(check)
+        variants: list[tuple[Threshold, list[str]]] = [(th.get(check), (
+            [f"subject!~{_q('|'.join(re.escape(s) for s in overrides))}"] if overrides else []))]
+        variants += [(t, [f"subject={_q(s)}"]) for s, t in overrides.items()]
+        for t, matchers in variants:
+            if t.enabled:
+                rules += [r for lvl in ("warning", "critical") if (r := _rule(check, lvl, t, matchers))]
+    rules.append({
+        "alert": "ServerMonitorCollectorFailing",
+        "expr": "server_monitor_collector_success == 0",
+        "for": "1m",
+        "labels": {"severity": "warning", "check": "collector"},
+        "annotations": {"summary": "{{ $labels.instance }}: the {{ $labels.collector }} area cannot be read",
+                        "description": "see the console's card or /api/health for the reason"},
+    })
+    out = ["# Prometheus alerting rules generated by server-monitor from its thresholds",
+           "# (GET /api/alert-rules; the defaults: python -m views.health > deploy/alert-rules.yml).",
+           "# Each rule judges server_monitor_check_value, the number the console judged, so",
+           "# Prometheus and the console agree; `or ... ALERTS{...}` keeps an alert firing until the",
+           "# value is back past the clear level (the console's hysteresis).",
+           "groups:", "  - name: server-monitor", "    rules:"]
+    for r in rules:
+        out.append(f"      - alert: {r['alert']}")
+        out.append(f"        expr: {json.dumps(r['expr'])}")
+        if r.get("for"):
+            out.append(f"        for: {r['for']}")
+        for section in ("labels", "annotations"):
+            out.append(f"        {section}:")
+            out += [f"          {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in r[section].items()]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(alert_rules(Thresholds()), end="")

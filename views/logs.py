@@ -1,0 +1,254 @@
+"""Logs over HTTP: the /logs page, its fragment, its live stream, and the JSON API.
+
+    GET /logs?source=journal&unit=sshd.service&level=err&since=1h     the page (filters in the URL)
+    GET /fragments/logs?source=syslog&q=cron                          the page's view block (htmx)
+    GET /logs/stream?source=syslog&q=cron&after=3.1764156721:120      SSE: event "lines", "status"
+    GET /api/logs/sources                                             [{"name": "syslog", "available": true, ...}]
+    GET /api/logs?source=syslog&lines=50&q=sshd&regex=...&level=warning&since=15m&until=now&unit=...
+
+A request names a source by its configured name; ``resolve_query`` checks every parameter before
+anything is read (unknown or path-looking names, bad regex, out-of-range lines, malformed times,
+unit names) and answers a 4xx that says what was wrong. Paths and commands come from settings only.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from pydantic import BaseModel
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from monitor.logs.filters import FilterError, LogFilter, RegexTimeout
+from monitor.logs.follow import Batch, Follower, LogHub
+from monitor.logs.lines import LEVELS, LogLine
+from monitor.logs.reader import SourceUnavailable, read_lines
+from monitor.logs.sources import NAME_RE, LogSource, SourceStatus, resolve, status
+
+from .templating import env, templates
+
+router = APIRouter(tags=["logs"])
+pages = APIRouter(include_in_schema=False)
+
+SEND_TIMEOUT = 10.0
+STATUS_EVERY = 2.0  # seconds: how often a waiting stream looks at its follower's state
+TEXT_MAX = 300  # longest raw parameter accepted (the filters have their own, tighter bounds)
+
+
+def get_hub(request: Request) -> LogHub:
+    return request.app.state.logs
+
+
+HubDep = Annotated[LogHub, Depends(get_hub)]
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    source: LogSource
+    lines: int
+    filter: LogFilter
+    raw: dict[str, str]  # the validated parameters as given, for links and the stream's URL
+
+    @property
+    def query_string(self) -> str:
+        return urlencode({"source": self.source.name, **self.raw})
+
+
+def resolve_query(
+    request: Request,
+    source: Annotated[str | None, Query(max_length=TEXT_MAX, description="a configured source name")] = None,
+    lines: Annotated[int | None, Query(description="how many lines (default 200)")] = None,
+    q: Annotated[str | None, Query(max_length=TEXT_MAX, description="text the line contains (any case)")] = None,
+    regex: Annotated[str | None, Query(max_length=TEXT_MAX, description="regular expression (smart case)")] = None,
+    level: Annotated[str | None, Query(max_length=TEXT_MAX, description="this level and more severe: "
+                                       + ", ".join(LEVELS))] = None,
+    since: Annotated[str | None, Query(max_length=TEXT_MAX, description="15m, 2h, 1d, ISO time or epoch")] = None,
+    until: Annotated[str | None, Query(max_length=TEXT_MAX, description="same forms as since")] = None,
+    unit: Annotated[str | None, Query(max_length=TEXT_MAX, description="systemd unit (journal only)")] = None,
+) -> LogQuery:
+    settings = request.app.state.settings
+    sources: dict[str, LogSource] = request.app.state.log_sources
+    if not source:
+        if unit:
+            source = "journal"  # /logs?unit=x from a process page
+        elif request.url.path.startswith("/api/"):
+            raise HTTPException(422, "source: required; see /api/logs/sources")
+        else:
+            source = next(iter(sources), "")
+    if not NAME_RE.fullmatch(source):
+        raise HTTPException(400, f"source: {source[:60]!r} is not a source name; sources are named "
+                                 "in the configuration (see /api/logs/sources), never by path")
+    if source not in sources:
+        raise HTTPException(404, f"source: no configured log source named {source!r}; "
+                                 f"configured: {', '.join(sources) or 'none'}")
+    src = sources[source]
+    n = settings.log_lines if lines is None else lines
+    if not 1 <= n <= settings.log_lines_max:
+        raise HTTPException(422, f"lines: must be between 1 and {settings.log_lines_max}")
+    if unit and src.kind != "journal":
+        raise HTTPException(422, f"unit: applies to journal sources only; {source!r} is a file")
+    try:
+        filt = LogFilter.parse(q=q, regex=regex, level=level, since=since, until=until, unit=unit)
+    except FilterError as e:
+        raise HTTPException(422, str(e)) from None
+    raw = {k: v for k, v in (("lines", str(lines) if lines is not None else ""), ("q", q), ("regex", regex),
+                             ("level", level), ("since", since), ("until", until), ("unit", unit)) if v}
+    return LogQuery(src, n, filt, raw)
+
+
+QueryDep = Annotated[LogQuery, Depends(resolve_query)]
+
+
+# -- JSON --------------------------------------------------------------------------------------
+class LogsAnswer(BaseModel):
+    source: str
+    kind: str
+    count: int
+    lines: list[LogLine]
+
+
+@router.get("/api/logs/sources", response_model=list[SourceStatus],
+            summary="Configured log sources and whether each can be read now")
+async def api_sources(request: Request) -> list[SourceStatus]:
+    return await asyncio.to_thread(_statuses, request.app.state.log_sources)
+
+
+@router.get("/api/logs", response_model=LogsAnswer,
+            summary="The last N lines of a source, filtered; oldest first")
+async def api_logs(query: QueryDep) -> LogsAnswer:
+    try:
+        found = await asyncio.to_thread(read_lines, query.source, query.lines, query.filter)
+    except SourceUnavailable as e:
+        raise HTTPException(503, f"{query.source.name}: {e}") from None
+    except RegexTimeout as e:
+        raise HTTPException(422, str(e)) from None
+    return LogsAnswer(source=query.source.name, kind=query.source.kind, count=len(found),
+                      lines=found)
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+def _statuses(sources: dict[str, LogSource]) -> list[SourceStatus]:
+    return [status(s) for s in sources.values()]
+
+
+async def _view(request: Request, hub: LogHub, query: LogQuery) -> dict:
+    """Everything the view block shows: the lines up to the follower's mark, and the mark."""
+    src = query.source
+    st = await asyncio.to_thread(status, src)
+    ctx = {"query": query, "source": src, "status": st, "lines": [], "error": None,
+           "mark": None, "levels": LEVELS, "max_lines": request.app.state.settings.log_lines_max}
+    if not st.available:
+        ctx["error"] = st.reason
+        return ctx
+    follower = hub.follower(src.name)
+    try:
+        await asyncio.wait_for(follower.ready.wait(), 5)
+    except TimeoutError:
+        pass
+    gen, seq, offset = follower.mark()
+    end = await asyncio.to_thread(_end_for, src, offset)
+    try:
+        ctx["lines"] = await asyncio.to_thread(read_lines, src, query.lines, query.filter, end)
+    except (SourceUnavailable, RegexTimeout) as e:
+        ctx["error"] = str(e)
+    ctx["mark"] = (gen, seq)
+    return ctx
+
+
+def _end_for(src: LogSource, offset: tuple[int, int, int] | None) -> int | None:
+    """The follower's offset if it is still reading the file a tail would read now."""
+    if src.kind != "file" or offset is None:
+        return None
+    path = resolve(src)
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return offset[2] if st and (st.st_dev, st.st_ino) == offset[:2] else None
+
+
+@pages.get("/logs", response_class=HTMLResponse)
+async def logs_page(request: Request, hub: HubDep, query: QueryDep):
+    ctx = await _view(request, hub, query)
+    ctx["sources"] = await asyncio.to_thread(_statuses, request.app.state.log_sources)
+    return templates.TemplateResponse(request, "logs.html", ctx)
+
+
+@pages.get("/fragments/logs", response_class=HTMLResponse)
+async def logs_fragment(request: Request, hub: HubDep, query: QueryDep):
+    """The page's view block alone (the filter form swaps it in); the address bar shows /logs."""
+    ctx = await _view(request, hub, query)
+    return templates.TemplateResponse(request, "logs.html", ctx, block_name="view",
+                                      headers={"HX-Push-Url": "/logs?" + query.query_string})
+
+
+# -- live ------------------------------------------------------------------------------------------
+def render_batch_lines(batch: Batch) -> list[Markup]:
+    """Each line's HTML, rendered once per batch whoever watches (filters only pick among them)."""
+    def make() -> list[Markup]:
+        macro = env.get_template("log_lines.html").module.log_line
+        return [macro(line) for line in batch.lines]
+    return batch.memo("html", make)
+
+
+def _parse_after(after: str | None, follower: Follower) -> int:
+    """``gen:seq`` from the page; a follower restarted since then starts its viewers at 0."""
+    if not after:
+        return follower.seq
+    gen, _, seq = after.partition(":")
+    if not seq.isdigit() or len(seq) > 18:
+        raise HTTPException(422, "after: expected the page's mark, generation:sequence")
+    return int(seq) if gen == follower.gen else 0
+
+
+async def _live(request: Request, follower: Follower, filt: LogFilter, seq: int) -> AsyncIterator[ServerSentEvent]:
+    match_all = not filt.active
+    shown_error: object = ()
+    async with follower.watching():
+        while True:
+            if follower.error != shown_error:
+                shown_error = follower.error
+                yield ServerSentEvent(event="status", data=str(_status_html(follower.error)))
+            batches, skipped = await follower.wait_after(seq, timeout=STATUS_EVERY)
+            if follower.task is not None and follower.task.done():
+                return  # the follower stopped; the browser reconnects and starts a new one
+            if not batches:
+                continue
+            parts: list[str] = []
+            if skipped:
+                parts.append(str(env.get_template("log_lines.html").module.skipped(skipped)))
+            match = None if match_all else filt.matcher()
+            for b in batches:
+                html = render_batch_lines(b)
+                start = max(0, seq - b.first + 1)  # lines of this batch already sent
+                for line, h in zip(b.lines[start:], html[start:], strict=True):
+                    try:
+                        if match is None or match(line):
+                            parts.append(str(h))
+                    except RegexTimeout:
+                        match = None if match_all else filt.matcher()  # fresh budget; skip the line
+            seq = batches[-1].last
+            if parts:
+                yield ServerSentEvent(event="lines", data="".join(parts), id=f"{follower.gen}:{seq}")
+
+
+def _status_html(error: str | None) -> Markup:
+    return env.get_template("log_lines.html").module.follow_status(error)
+
+
+@pages.get("/logs/stream")
+async def logs_stream(request: Request, hub: HubDep, query: QueryDep,
+                      after: Annotated[str | None, Query(max_length=40)] = None) -> EventSourceResponse:
+    """Lines as they are written: one follower per source, shared by every viewer."""
+    if not status(query.source).available:
+        raise HTTPException(503, f"{query.source.name}: {status(query.source).reason}")
+    follower = hub.follower(query.source.name)
+    seq = _parse_after(after, follower)
+    return EventSourceResponse(_live(request, follower, query.filter, seq),
+                               send_timeout=SEND_TIMEOUT, ping=15)
