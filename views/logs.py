@@ -246,8 +246,9 @@ def _status_html(error: str | None) -> Markup:
 async def logs_stream(request: Request, hub: HubDep, query: QueryDep,
                       after: Annotated[str | None, Query(max_length=40)] = None) -> EventSourceResponse:
     """Lines as they are written: one follower per source, shared by every viewer."""
-    if not status(query.source).available:
-        raise HTTPException(503, f"{query.source.name}: {status(query.source).reason}")
+    st = await asyncio.to_thread(status, query.source)
+    if not st.available:
+        raise HTTPException(503, f"{query.source.name}: {st.reason}")
     follower = hub.follower(query.source.name)
     seq = _parse_after(after, follower)
     return EventSourceResponse(_live(request, follower, query.filter, seq),

@@ -5,7 +5,7 @@
              message='2025-11-26T11:32:01+00:00 web1 sshd[812]: error: kex_exchange_identification'), ...]
 
 A file is read backwards from its end (tail.reverse_lines) and stops as soon as N lines matched,
-after MAX_SCAN bytes, or once lines are well before ``since``: a filter on a huge file costs a
+after MAX_SCAN bytes or SCAN_SECONDS, or once lines are well before ``since``: a filter on a huge file costs a
 bounded read. The journal is asked for the lines by journalctl itself (journal.read).
 """
 from __future__ import annotations
@@ -14,11 +14,12 @@ import time
 
 from . import journal
 from .filters import LogFilter
-from .lines import LogLine, decode, parse_file_line
+from .lines import LogLine, decode, guess_level, inert, parse_file_line
 from .sources import LogSource, resolve
 from .tail import reverse_lines
 
 MAX_SCAN = 64 * 1024 * 1024  # bytes of a file read back at most when looking for matches
+SCAN_SECONDS = 2.0  # and for at most this long (a filter that matches nothing in a huge file)
 SINCE_SLACK = 300.0  # lines may be a little out of order; stop this far before `since`
 
 
@@ -41,16 +42,33 @@ def read_lines(source: LogSource, n: int, filt: LogFilter, end: int | None = Non
 
 def read_file(path: str, name: str, n: int, filt: LogFilter, end: int | None = None) -> list[LogLine]:
     match = filt.matcher() if filt.active else None
+    q = filt.q.casefold() if filt.q else None
     year = time.localtime().tm_year
+    deadline = time.monotonic() + SCAN_SECONDS
     out: list[LogLine] = []
     try:
-        for raw in reverse_lines(path, end, max_bytes=MAX_SCAN):
-            line = parse_file_line(decode(raw), name, year)
-            if match is None or match(line):
+        for i, raw in enumerate(reverse_lines(path, end, max_bytes=MAX_SCAN)):
+            if match is None:
+                out.append(parse_file_line(decode(raw), name, year))
+                if len(out) >= n:
+                    break
+                continue
+            # Cheap tests first: most lines of a big file fail the text or level filter, and
+            # shaping a line costs several times more than these checks.
+            text = inert(decode(raw))
+            if q is not None and q not in text.casefold():
+                continue
+            level = guess_level(text)
+            if filt.level is not None and (level is None or level > filt.level):
+                continue
+            line = parse_file_line(text, name, year, level)
+            if match(line):
                 out.append(line)
                 if len(out) >= n:
                     break
             elif filt.since is not None and line.time is not None and line.time < filt.since - SINCE_SLACK:
+                break
+            if i % 1024 == 0 and time.monotonic() > deadline:
                 break
     except PermissionError:
         raise SourceUnavailable("permission denied: run as root or grant read access") from None
