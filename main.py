@@ -31,7 +31,7 @@ from monitor.logs.follow import LogHub
 from monitor.logs.sources import configured as configured_log_sources
 from monitor.settings import Settings, get_settings
 from monitor.logconfig import LOGGING
-from views import api, auth, errors, history, pages, processes, stream
+from views import api, docs, auth, errors, history, pages, processes, stream
 from views import health, logs, metrics
 from views import runtime
 from views.security import SameOriginWrites, SecurityHeaders
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None,
                     "units are raw (bytes, percent, seconds) and field names are psutil's.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by views/docs.py from vendored files (no CDN, no inline script)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     errors.install(app)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.include_router(api.build_router(collectors))
     app.include_router(api.health_router)
     app.include_router(stream.router)

@@ -50,6 +50,9 @@ def fams(make_client, tmp_path):
     ("server_monitor_collector_success", "gauge", {"collector"}),
     ("server_monitor_collector_failures", "counter", {"collector"}),  # _total in the text
     ("server_monitor_samples", "counter", set()),
+    ("node_cpu_seconds", "counter", {"cpu", "mode"}),
+    ("node_context_switches", "counter", set()),
+    ("node_intr", "counter", set()),
 ])
 def test_names_types_and_labels(fams, name, kind, labels):
     fam = fams[name]
@@ -122,3 +125,13 @@ def test_a_scrape_never_calls_psutil(make_client, tmp_path, monkeypatch):
     registry.register(SnapshotCollector(c.app.state.store))
     text = generate_latest(registry).decode()
     assert "node_load1 " in text and "server_monitor_verdict_state{" in text
+
+
+def test_cpu_seconds_are_the_kernels_counters(fams):
+    """node_cpu_seconds_total is per core and mode, as node_exporter exports it, and matches psutil."""
+    rows = {(x.labels["cpu"], x.labels["mode"]): x.value for x in fams["node_cpu_seconds"].samples}
+    cores = psutil.cpu_times(percpu=True)
+    assert {c for c, _ in rows} == {str(i) for i in range(len(cores))}
+    assert {"user", "system", "idle", "iowait", "steal"} <= {m for _, m in rows}
+    for i, t in enumerate(cores):  # counters only grow: the sample is not ahead of the kernel
+        assert 0 <= rows[(str(i), "idle")] <= t.idle + 0.01

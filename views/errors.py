@@ -46,6 +46,8 @@ def error_response(request: Request, status: int, message: str, headers=None):
 
 
 def install(app: FastAPI) -> None:
+    publish_error_schema(app)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -70,3 +72,41 @@ def _plain(exc: RequestValidationError) -> list[dict]:
     """Validation errors without the offending input echoed back as-is (it may be huge)."""
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()]
+
+
+# What a 422 really looks like here (see validation_error above), published in the OpenAPI schema
+# in place of FastAPI's default so clients and the fuzzer see the true contract.
+VALIDATION_SCHEMA = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "what was wrong, in plain words"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def publish_error_schema(app: FastAPI) -> None:
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            schemas = schema.get("components", {}).get("schemas", {})
+            schemas["HTTPValidationError"] = VALIDATION_SCHEMA
+            schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -31,6 +31,7 @@ from monitor.logs.lines import LEVELS, LogLine
 from monitor.logs.reader import SourceUnavailable, read_lines
 from monitor.logs.sources import NAME_RE, LogSource, SourceStatus, resolve, status
 
+from .api import ErrorMessage
 from .templating import env, templates
 
 router = APIRouter(tags=["logs"])
@@ -120,7 +121,10 @@ async def api_sources(request: Request) -> list[SourceStatus]:
 
 
 @router.get("/api/logs", response_model=LogsAnswer,
-            summary="The last N lines of a source, filtered; oldest first")
+            summary="The last N lines of a source, filtered; oldest first",
+            responses={400: {"model": ErrorMessage, "description": "source is not a name (a path, say)"},
+                       404: {"model": ErrorMessage, "description": "no configured source of that name"},
+                       503: {"model": ErrorMessage, "description": "the source cannot be read now"}})
 async def api_logs(query: QueryDep) -> LogsAnswer:
     try:
         found = await asyncio.to_thread(read_lines, query.source, query.lines, query.filter)

@@ -13,9 +13,10 @@ once per snapshot (memoised), however many Prometheus servers scrape. Sample:
     server_monitor_collector_success{collector="cpu"} 1.0
 
 node_exporter's names are used where the value means exactly what node_exporter's does (sizes,
-load, temperatures, link state). The sampler keeps rates and percentages rather than the raw
-counters, so those are exported as gauges under server_monitor_* names that say "per_second" or
-"percent": a ``_total`` counter that was really a rate would mislead every ``rate()`` over it.
+load, temperatures, link state, and the CPU's raw counters: node_cpu_seconds_total,
+node_context_switches_total, node_intr_total). Where the sampler keeps only rates and percentages,
+those are exported as gauges under server_monitor_* names that say "per_second" or "percent": a
+``_total`` counter that was really a rate would mislead every ``rate()`` over it.
 """
 from __future__ import annotations
 
@@ -53,7 +54,17 @@ def one(name: str, doc: str, value) -> Metric | None:
     return gauge(name, doc, (), [((), value)])
 
 
+def counter(name: str, doc: str, labels: tuple[str, ...] = (), rows: Rows = ()) -> Metric | None:
+    """A real counter (raw since boot); prometheus_client appends ``_total`` to the name."""
+    return _fam(CounterMetricFamily, name, doc, labels, rows)
+
+
 def _cpu(d) -> Iterator[Metric | None]:
+    yield counter("node_cpu_seconds", "Seconds the CPUs spent in each mode.", ("cpu", "mode"),
+                  [((str(i), mode), secs) for i, core in enumerate(d.per_core_times)
+                   for mode, secs in core.items() if mode not in ("guest", "guest_nice")])
+    yield counter("node_context_switches", "Total number of context switches.", (), [((), d.ctx_switches)])
+    yield counter("node_intr", "Total number of interrupts serviced.", (), [((), d.interrupts)])
     yield one("server_monitor_cpu_busy_percent", "Busy share of all cores over the last tick.", d.percent)
     modes = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
     yield gauge("server_monitor_cpu_mode_percent", "Share of CPU time per mode over the last tick.",

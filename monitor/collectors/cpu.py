@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psutil
+from pydantic import Field
 
 from .base import AreaModel, counter_delta, rate
 
@@ -40,6 +41,11 @@ class Cpu(AreaModel):
     count: int
     ctx_switches_per_s: float | None
     interrupts_per_s: float | None
+    # Raw counters since boot, for Prometheus (node_cpu_seconds_total, node_context_switches_total).
+    times: dict[str, float]  # seconds per mode, all cores together (psutil.cpu_times())
+    ctx_switches: int
+    interrupts: int
+    per_core_times: list[dict[str, float]] = Field(default_factory=list, exclude=True)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,10 @@ def shape(raw: CpuRaw, prev: CpuRaw | None, dt: float) -> Cpu:
         count=count,
         ctx_switches_per_s=rate(raw.ctx_switches, prev.ctx_switches if prev else None, dt),
         interrupts_per_s=rate(raw.interrupts, prev.interrupts if prev else None, dt),
+        times={k: round(v, 2) for k, v in raw.times.items()},
+        ctx_switches=raw.ctx_switches,
+        interrupts=raw.interrupts,
+        per_core_times=raw.per_core,
     )
 
 
