@@ -138,7 +138,9 @@ def spawn_server():
         s.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs, its event loop is the thread's
+# running loop, and asyncio.run() in a later non-browser test module would refuse to start.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         if IN_CI:

@@ -83,7 +83,10 @@ def _wants_text(request: Request, format: str | None) -> bool:
     description="HTTP 200 when ok or warning, 503 when critical (configurable: "
                 "SERVER_MONITOR_HEALTH_STATUS_WARNING / _CRITICAL). `?format=text` or "
                 "`Accept: text/plain` gives one line per verdict.",
-    responses={503: {"description": "critical (same body)"}},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+               503: {"description": "critical (same body)",
+                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HealthReport"}},
+                                 "text/plain": {"schema": {"type": "string"}}}}},
 )
 def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
            format: Annotated[Literal["json", "text"] | None,

@@ -25,11 +25,11 @@ from markupsafe import Markup
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from monitor.logs.filters import FilterError, LogFilter, RegexTimeout
+from monitor.logs.filters import UNIT_RE, FilterError, LogFilter, RegexTimeout
 from monitor.logs.follow import Batch, Follower, LogHub
 from monitor.logs.lines import LEVELS, LogLine
 from monitor.logs.reader import SourceUnavailable, read_lines
-from monitor.logs.sources import NAME_RE, LogSource, SourceStatus, resolve, status
+from monitor.logs.sources import NAME_PATTERN, NAME_RE, LogSource, SourceStatus, resolve, status
 
 from .api import ErrorMessage
 from .templating import env, templates
@@ -63,15 +63,22 @@ class LogQuery:
 
 def resolve_query(
     request: Request,
-    source: Annotated[str | None, Query(max_length=TEXT_MAX, description="a configured source name")] = None,
-    lines: Annotated[int | None, Query(description="how many lines (default 200)")] = None,
+    # The pattern is published in the schema but checked below, so that a path-looking name gets
+    # our own 400 message ("never by path") rather than a generic pattern error.
+    source: Annotated[str | None, Query(max_length=TEXT_MAX, description="a configured source name",
+                                        json_schema_extra={"pattern": NAME_PATTERN})] = None,
+    lines: Annotated[int | None, Query(description="how many lines (default 200; at most "
+                                       "SERVER_MONITOR_LOG_LINES_MAX, 5000 unless configured)",
+                                       json_schema_extra={"minimum": 1})] = None,
     q: Annotated[str | None, Query(max_length=TEXT_MAX, description="text the line contains (any case)")] = None,
     regex: Annotated[str | None, Query(max_length=TEXT_MAX, description="regular expression (smart case)")] = None,
     level: Annotated[str | None, Query(max_length=TEXT_MAX, description="this level and more severe: "
-                                       + ", ".join(LEVELS))] = None,
+                                       + ", ".join(LEVELS),
+                                       json_schema_extra={"pattern": "^[A-Za-z]{1,10}$"})] = None,
     since: Annotated[str | None, Query(max_length=TEXT_MAX, description="15m, 2h, 1d, ISO time or epoch")] = None,
     until: Annotated[str | None, Query(max_length=TEXT_MAX, description="same forms as since")] = None,
-    unit: Annotated[str | None, Query(max_length=TEXT_MAX, description="systemd unit (journal only)")] = None,
+    unit: Annotated[str | None, Query(max_length=TEXT_MAX, description="systemd unit (journal only)",
+                                      json_schema_extra={"pattern": UNIT_RE.pattern})] = None,
 ) -> LogQuery:
     settings = request.app.state.settings
     sources: dict[str, LogSource] = request.app.state.log_sources

@@ -42,9 +42,9 @@ class Cpu(AreaModel):
     ctx_switches_per_s: float | None
     interrupts_per_s: float | None
     # Raw counters since boot, for Prometheus (node_cpu_seconds_total, node_context_switches_total).
-    times: dict[str, float]  # seconds per mode, all cores together (psutil.cpu_times())
-    ctx_switches: int
-    interrupts: int
+    times: dict[str, float] = Field(default_factory=dict)  # seconds per mode, all cores (cpu_times())
+    ctx_switches: int | None = None
+    interrupts: int | None = None
     per_core_times: list[dict[str, float]] = Field(default_factory=list, exclude=True)
 
 
