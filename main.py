@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import logging.config
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None,
 
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
+    import uvicorn.server
 
     try:
         settings = get_settings()
@@ -134,6 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     if refusal:
         sys.exit(f"server-monitor: {refusal}")
     log.info("%s", credentials.describe())
+    # SIGHUP (a closed terminal, `kill -HUP`) stops as gracefully as SIGTERM: streams closed,
+    # open events recorded. Left to its default it would end the process on the spot.
+    if signal.SIGHUP not in uvicorn.server.HANDLED_SIGNALS:
+        uvicorn.server.HANDLED_SIGNALS += (signal.SIGHUP,)
     uvicorn.run(
         create_app(settings), host=args.host, port=args.port,
         timeout_graceful_shutdown=2,  # open SSE streams must not hold a restart up

@@ -48,3 +48,27 @@ def test_sigterm_with_streams_open_exits_within_3_s(spawn_server):
     assert len(ended) == STREAMS  # every client saw its stream end; none is left hanging
     log = server.log_path.read_text()
     assert "Finished server process" in log and "Traceback" not in log
+
+
+def test_sighup_stops_gracefully_and_events_survive_the_restart(spawn_server, tmp_path):
+    """An event recorded before SIGHUP is listed again by the restarted console."""
+    env = {"SERVER_MONITOR_DATA_DIR": str(tmp_path),
+           # memory is always above 0.01 % used: a warning (and so an event) at once
+           "SERVER_MONITOR_THRESHOLDS": '{"memory_percent": {"warning": 0.01, "critical": 100, '
+                                        '"for": 0, "clear": 0}}'}
+    server = spawn_server(env=env)
+    deadline = time.monotonic() + 10
+    events = []
+    while not events and time.monotonic() < deadline:
+        events = [e for e in httpx.get(server.url + "/api/events").json()["events"]
+                  if e["check"] == "memory_percent"]
+        time.sleep(0.2)
+    assert events, "no event recorded before the signal"
+    server.proc.send_signal(signal.SIGHUP)
+    code = server.proc.wait(timeout=10)
+    assert code in (0, -signal.SIGHUP), f"exit code {code}"
+    assert "Finished server process" in server.log_path.read_text()  # graceful, not killed
+    server.start()
+    again = [e for e in httpx.get(server.url + "/api/events").json()["events"]
+             if e["id"] == events[0]["id"]]
+    assert again and again[0]["start"] == events[0]["start"]
