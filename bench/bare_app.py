@@ -16,4 +16,5 @@ def hello() -> dict:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info"  # access log on, as the console runs)
+    # Access log on, as the console runs.
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info")

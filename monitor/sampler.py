@@ -16,16 +16,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from .collectors.base import AreaModel, Collector
+from .memo import Memoised
 
 log = logging.getLogger("server_monitor.sampler")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Memoised):
     seq: int  # 1, 2, 3 ... one per tick since start
     taken_at: float  # wall clock (epoch seconds) at the start of the tick
     areas: Mapping[str, AreaModel]  # area name -> data, for areas collected successfully
@@ -50,13 +50,6 @@ class Snapshot:
                 return s
         return "ok"
 
-    def memo(self, key: str, make: Callable[[], T]) -> T:
-        """Make a derived value once per snapshot. Safe without a lock: views run on one loop."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = make()
-            return value
 
 
 class History:

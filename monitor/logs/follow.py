@@ -29,15 +29,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from . import journal
 from .filters import LogFilter
+from ..memo import Memoised
 from .lines import LogLine, decode, parse_file_line
 from .sources import LogSource, resolve
 
 log = logging.getLogger("server_monitor.logs")
-T = TypeVar("T")
 
 READ_LIMIT = 4 * 1024 * 1024  # bytes read per poll; a burst is read over several polls
 CHECK_BYTES = 64  # bytes before our offset remembered to notice a truncate-and-refill
@@ -226,7 +226,7 @@ def _line_boundary(f, size: int) -> int:
 
 
 @dataclass
-class Batch:
+class Batch(Memoised):
     """Lines published together; ``first`` is the seq of the first (seqs count lines from 1)."""
     first: int
     lines: tuple[LogLine, ...]
@@ -236,13 +236,6 @@ class Batch:
     def last(self) -> int:
         return self.first + len(self.lines) - 1
 
-    def memo(self, key: str, make: Callable[[], T]) -> T:
-        """Derived values (each line's HTML) made once and shared by every viewer."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = make()
-            return value
 
 
 class Follower:
