@@ -17,7 +17,6 @@ Events still open when the console stopped are closed at their last known time, 
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile

@@ -198,7 +198,8 @@ def _processes(d) -> Iterator[tuple[str, Measurement]]:
 def _logs(d) -> Iterator[tuple[str, Measurement]]:
     v = _num(getattr(d, "errors_per_minute", None))
     if v is not None:
-        yield "log_errors", Measurement(v, text=f"{v:.0f} error log lines in the last minute")
+        yield "log_errors", Measurement(
+            v, text=f"{v:.0f} error line{'' if v == 1 else 's'} per minute in the logs")
 
 
 # area -> what it measures. Each function reads one area's model; names are the areas' own fields.

@@ -16,7 +16,6 @@ import pytest
 import yaml
 
 from monitor.collectors.memory import MemoryCollector
-from monitor.health import fmt
 from monitor.thresholds import Thresholds
 from views.health import alert_rules
 from views.stream import encoded_events

@@ -5,7 +5,6 @@ import asyncio
 import threading
 import time
 
-import pytest
 
 from monitor.collectors.base import AreaModel
 from monitor.collectors.memory import MemoryCollector

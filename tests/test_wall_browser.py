@@ -30,13 +30,15 @@ def assert_one_screen(page, width: int, height: int) -> None:
     assert doc["sw"] <= doc["cw"] == width, doc  # no horizontal scrollbar
     assert doc["sh"] <= doc["ch"] == height, doc  # no vertical scrollbar
     # Every card and its headline are on screen, not pushed past the edge or clipped away.
-    for area in CARDS:
-        for sel in (f"#{area}", f"#{area} .card-title"):
-            box = page.locator(sel).first.bounding_box()
-            assert box is not None, sel
-            assert box["x"] >= 0 and box["y"] >= 0, (sel, box)
-            assert box["x"] + box["width"] <= width + 0.5, (sel, box)
-            assert box["y"] + box["height"] <= height + 0.5, (sel, box)
+    # Measured in one evaluate: an SSE swap between two Playwright calls would detach the node.
+    boxes = page.evaluate("""(areas) => areas.flatMap(a => [`#${a}`, `#${a} .card-title`]).map(sel => {
+        const el = document.querySelector(sel); if (!el) return [sel, null];
+        const r = el.getBoundingClientRect(); return [sel, [r.left, r.top, r.right, r.bottom]]; })""",
+                          list(CARDS))
+    for sel, box in boxes:
+        assert box is not None, sel
+        left, top, right, bottom = box
+        assert left >= 0 and top >= 0 and right <= width + 0.5 and bottom <= height + 0.5, (sel, box)
     assert page.locator("#system .hostname").is_visible()
 
 

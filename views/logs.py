@@ -188,14 +188,14 @@ def _end_for(src: LogSource, offset: tuple[int, int, int] | None) -> int | None:
 async def logs_page(request: Request, hub: HubDep, query: QueryDep):
     ctx = await _view(request, hub, query)
     ctx["sources"] = await asyncio.to_thread(_statuses, request.app.state.log_sources)
-    return templates.TemplateResponse(request, "logs.html", ctx)
+    return templates.TemplateResponse(request, "logs_page.html", ctx)
 
 
 @pages.get("/fragments/logs", response_class=HTMLResponse)
 async def logs_fragment(request: Request, hub: HubDep, query: QueryDep):
     """The page's view block alone (the filter form swaps it in); the address bar shows /logs."""
     ctx = await _view(request, hub, query)
-    return templates.TemplateResponse(request, "logs.html", ctx, block_name="view",
+    return templates.TemplateResponse(request, "logs_page.html", ctx, block_name="view",
                                       headers={"HX-Push-Url": "/logs?" + query.query_string})
 
 

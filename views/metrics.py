@@ -174,8 +174,18 @@ def _processes(d) -> Iterator[Metric | None]:
     yield one("server_monitor_threads", "Threads over all readable processes.", d.threads)
 
 
+def _logs(d) -> Iterator[Metric | None]:
+    yield one("server_monitor_log_errors_per_minute",
+              "Error-level (err or worse) log lines read in the last minute; absent when no source is readable.",
+              d.errors_per_minute)
+    yield gauge("server_monitor_log_source_errors", "Error-level log lines in the last minute, per source.",
+                ("source",), [((s.name,), s.errors) for s in d.sources if s.available])
+    yield gauge("server_monitor_log_source_readable", "1 when the log source can be read.", ("source",),
+                [((s.name,), int(s.available)) for s in d.sources])
+
+
 AREAS = {"system": _system, "cpu": _cpu, "memory": _memory, "disks": _disks,
-         "network": _network, "sensors": _sensors, "processes": _processes}
+         "network": _network, "sensors": _sensors, "processes": _processes, "logs": _logs}
 STATE_DOC = "0 ok, 1 warning, 2 critical."
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .base import Collector
 from .cpu import CpuCollector
 from .disks import DisksCollector
+from .logs import LogsCollector
 from .memory import MemoryCollector
 from .network import NetworkCollector
 from .processes import ProcessesCollector
@@ -15,4 +16,5 @@ def default_collectors(settings=None) -> list[Collector]:
     # Order is the order of cards on the dashboard and of keys in /api/snapshot.
     # ``settings`` (monitor.settings.Settings) reaches the collectors that have options.
     return [SystemCollector(), CpuCollector(), MemoryCollector(), DisksCollector(), NetworkCollector(),
-            SensorsCollector(), ProcessesCollector.from_settings(settings)]
+            SensorsCollector(), ProcessesCollector.from_settings(settings),
+            LogsCollector.from_settings(settings)]
