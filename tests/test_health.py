@@ -326,3 +326,14 @@ def test_thresholds_from_the_toml_file(tmp_path, monkeypatch):
     assert th.cpu_percent.clear == 75  # kept the default 10-point margin below the new warning
     assert th.effective("fs_percent", "/var/lib/docker").warning == 92
     assert th.effective("fs_percent", "/").warning == 85
+
+
+def test_banner_shows_open_and_recent_events_only():
+    from types import SimpleNamespace as NS
+    from views.health import banner_events
+    now = 10_000.0
+    log = NS(recent=lambda limit: [NS(id="open", end=None), NS(id="fresh", end=now - 600),
+                                   NS(id="stale", end=now - 7200), NS(id="fresh2", end=now - 10),
+                                   NS(id="fresh3", end=now - 20)])
+    assert [e.id for e in banner_events(now, log)] == ["open", "fresh", "fresh2"]
+    assert banner_events(now, None) == []

@@ -246,3 +246,12 @@ def test_stream_delivers_appended_lines(spawn_server, tmp_path):
     assert len(data) == 1
     assert "keep &lt;b&gt;me&lt;/b&gt;" in data[0] and "drop this" not in data[0] and "old line" not in data[0]
     assert any(e.startswith("event: lines") for e in events)
+
+
+def test_page_without_a_source_opens_the_first_readable_one(make_client, logdir):
+    c = make_client(log_sources=[
+        {"name": "missing", "kind": "file", "path": str(logdir / "nope.log")},
+        {"name": "auth", "kind": "file", "path": str(logdir / "auth.log")},
+    ])
+    page = c.get("/logs").text
+    assert '<option value="auth" selected>' in page and '<option value="missing" selected>' not in page

@@ -129,8 +129,20 @@ def render_health(snap, event_log=None) -> Markup:
         return Markup(env.get_template("health.html").render(
             snap=snap, state=overall(snap.verdicts), problems=problems(snap.verdicts),
             checks=len(snap.verdicts), unavailable=snap.unavailable,
-            events=event_log.recent(5) if event_log is not None else []))
+            events=banner_events(snap.taken_at, event_log)))
     return snap.memo("card:health", make)
+
+
+BANNER_EVENTS = 3  # the banner is for "what is happening"; /api/events has the whole story
+BANNER_EVENT_AGE = 3600.0  # an episode that ended over an hour ago is history, not news
+
+
+def banner_events(now: float, event_log=None) -> list:
+    """Open events, and those that ended within the hour, newest first (at most three)."""
+    if event_log is None:
+        return []
+    recent = [e for e in event_log.recent(50) if e.end is None or now - e.end < BANNER_EVENT_AGE]
+    return recent[:BANNER_EVENTS]
 
 
 def limits(snap, check: str, subject: str = "") -> str:

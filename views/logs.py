@@ -87,8 +87,8 @@ def resolve_query(
             source = "journal"  # /logs?unit=x from a process page
         elif request.url.path.startswith("/api/"):
             raise HTTPException(422, "source: required; see /api/logs/sources")
-        else:
-            source = next(iter(sources), "")
+        else:  # the page without a source: the first one that can be read now
+            source = next((n for n, s in sources.items() if status(s).available), next(iter(sources), ""))
     if not NAME_RE.fullmatch(source):
         raise HTTPException(400, f"source: {source[:60]!r} is not a source name; sources are named "
                                  "in the configuration (see /api/logs/sources), never by path")
