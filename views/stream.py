@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -27,6 +28,7 @@ SEND_TIMEOUT = 10.0
 # Sent once per connection: the browser retries this soon after the console restarts.
 RETRY = b"retry: 2000\n\n"
 EVERY_MAX = 3600
+SHUTDOWN_GRACE = 1.5  # seconds; must stay below main.py's timeout_graceful_shutdown
 
 
 def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
@@ -43,7 +45,7 @@ def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
 
 
 async def _events(request: Request, store: Store, areas: Sequence[str],
-                  every: int = 1) -> AsyncIterator[bytes]:
+                  every: int = 1, shutdown: anyio.Event | None = None) -> AsyncIterator[bytes]:
     yield RETRY
     health = getattr(request.app.state, "health_card", None)
     seq = -1
@@ -52,6 +54,8 @@ async def _events(request: Request, store: Store, areas: Sequence[str],
         yield encoded_events(store, store.latest, areas, health)
     while True:
         snap = await store.wait_newer(seq + every - 1)  # the next snapshot at least N newer
+        if shutdown is not None and shutdown.is_set():
+            return  # the server is stopping: end the response cleanly instead of being cancelled
         seq = snap.seq
         yield encoded_events(store, snap, areas, health)
 
@@ -62,5 +66,10 @@ async def stream(request: Request, store: StoreDep,
                                              description="send every Nth sample (1: every tick)")] = 1,
                  ) -> EventSourceResponse:
     areas = request.app.state.card_areas
-    return EventSourceResponse(_events(request, store, areas, every),
-                               send_timeout=SEND_TIMEOUT, ping=15)
+    # On SIGTERM sse-starlette sets `shutdown`; the generator sees it at the next tick and ends
+    # the response properly within the grace period (below uvicorn's 2 s graceful timeout).
+    # A stream still waiting after it is cancelled, as before.
+    shutdown = anyio.Event()
+    return EventSourceResponse(_events(request, store, areas, every, shutdown),
+                               send_timeout=SEND_TIMEOUT, ping=15,
+                               shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE)
