@@ -107,7 +107,7 @@ class Store:
         return self.latest
 
 
-# judge(snapshot, history) -> verdicts; runs once per tick on the event loop after collection.
+# judge(snapshot, history) -> verdicts; runs once per tick, in a worker thread, after collection.
 Judge = Callable[["Snapshot", "History"], Iterable[Any]]
 
 
@@ -192,7 +192,11 @@ class Sampler:
         snap = Snapshot(self._seq, taken_at, areas, unavailable, durations)
         if self.judge is not None:
             try:
-                snap = replace(snap, verdicts=tuple(self.judge(snap, self.store.history)))
+                # In a worker thread: judging also appends to the events file, and a slow disk
+                # must not stall every stream. The judge is only ever called from here, one at a time.
+                judge, history = self.judge, self.store.history
+                verdicts = await asyncio.to_thread(lambda: tuple(judge(snap, history)))
+                snap = replace(snap, verdicts=verdicts)
             except Exception as exc:  # noqa: BLE001 - a judgment bug must not stop the console
                 log.exception("judge failed: %s", exc)
         await self.store.publish(snap, series)

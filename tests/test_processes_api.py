@@ -282,3 +282,10 @@ def test_dashboard_card_shows_counts_and_the_busiest(fast_client):
     html = fast_client.get("/dashboard").text
     card = html[html.index('id="processes"'):]
     assert "Processes" in card[:400] and "Top by CPU" in card and 'href="/processes"' in card
+
+
+@pytest.mark.parametrize("header", ["http://[/processes", "http://x:99999/processes", "\x00",
+                                    "/processes?open=%ZZ&limit=1e999"])
+def test_malformed_current_url_header_is_ignored_not_a_500(fast_client, header):
+    r = fast_client.get("/fragments/processes", params={"toggle": 1}, headers={"HX-Current-URL": header})
+    assert r.status_code == 200 and r.headers["HX-Push-Url"].startswith("/processes")

@@ -225,11 +225,11 @@ def _state_of_url(url: str | None) -> TableState | None:
     """The view a page URL shows (HX-Current-URL), or None when it is not a valid table URL."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.path != "/processes":
-        return None
-    params = dict(parse_qsl(parts.query))
-    try:
+    try:  # a header is client input: a malformed URL ("http://[/x") is simply not a table URL
+        parts = urlsplit(url)
+        if parts.path != "/processes":
+            return None
+        params = dict(parse_qsl(parts.query))
         base = view_filters(sort=params.get("sort", "cpu"), order=params.get("order"),
                             q=params.get("q", ""), status=params.get("status"))
         return replace(base, open=parse_open(params.get("open", "")),
