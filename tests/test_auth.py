@@ -158,6 +158,16 @@ def test_without_credentials_loopback_is_open(make_client):
     assert c.get("/api/cpu").status_code == 200
 
 
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_without_credentials_a_proxied_request_is_refused(make_client, header):
+    """nginx on this host connects from 127.0.0.1; its forwarding headers give it away."""
+    c = make_client(tick=60)
+    r = c.get("/api/cpu", headers={header: "203.0.113.9"})
+    assert r.status_code == 403 and "proxy" in r.json()["detail"]
+    assert c.get("/healthz", headers={header: "203.0.113.9"}).status_code == 200  # stays open
+    assert c.get("/api/cpu").status_code == 200  # a direct loopback client still needs nothing
+
+
 def test_without_credentials_a_non_loopback_socket_is_refused():
     """`uvicorn main:app --host 0.0.0.0` skips main.py's check: each request checks the socket
     it arrived on (ASGI scope["server"]) and answers only on loopback."""

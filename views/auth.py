@@ -152,10 +152,14 @@ def refuse_to_listen(host: str, credentials: Credentials) -> str | None:
         return None
     return (f"refusing to listen on {host or 'all addresses'} without a credential: anyone who "
             f"can reach this port would see every process, command line and log.\n"
-            f"Either listen on 127.0.0.1 (and put a reverse proxy in front), or set a token:\n"
+            f"Listen on 127.0.0.1, or set a token (a reverse proxy in front needs one too):\n"
             f"  {MAKE_ONE} > /etc/server-monitor/token\n"
             f"  SERVER_MONITOR_TOKEN_FILE=/etc/server-monitor/token python main.py --host {host}\n"
             f"(SERVER_MONITOR_TOKEN=... works too; see README, 'Access control').")
+
+
+# Set by reverse proxies (nginx's proxy_set_header lines in deploy/nginx.conf set the first).
+PROXY_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host")
 
 
 def display_may(path: str) -> bool:
@@ -213,6 +217,13 @@ class AccessControl:
             if _is_ip(server[0]) and not is_loopback(server[0]):
                 return None, 403, ("no credential is configured, so this console answers on "
                                    "loopback only; set SERVER_MONITOR_TOKEN_FILE to open it")
+            # A reverse proxy on this host also connects from loopback: its forwarding headers
+            # say the request came from elsewhere, and that needs a credential too.
+            headers = dict(scope["headers"])
+            if any(h in headers for h in PROXY_HEADERS):
+                return None, 403, ("this request came through a proxy and no credential is "
+                                   "configured: set SERVER_MONITOR_TOKEN_FILE before exposing the "
+                                   "console through a reverse proxy")
             return FULL, None, ""
         role = self.credentials.role_of(presented_secret(dict(scope["headers"])))
         if role is None:
