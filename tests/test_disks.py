@@ -80,6 +80,15 @@ def test_a_mount_point_mounted_over_keeps_only_the_last_mount():
     assert primary.device_id == "8:2" and primary.fstype == "xfs"
 
 
+def test_a_real_filesystem_hidden_under_a_pseudo_mount_is_not_listed():
+    # systemd's ProtectHome=yes mounts an empty tmpfs over /home: statvfs("/home") reads the tmpfs,
+    # so the XFS volume below must not be listed with the tmpfs' numbers.
+    text = ("29 1 253:0 / / rw - xfs /dev/mapper/rl-root rw\n"
+            "40 29 253:2 / /home rw - xfs /dev/mapper/rl-home rw\n"
+            "90 40 0:50 / /home ro - tmpfs tmpfs ro,mode=000\n")
+    assert [m.mountpoint for m, _ in real_filesystems(parse_mountinfo(text))] == ["/"]
+
+
 def test_usage_from_statvfs_uses_dfs_formula():
     st = dict(f_blocks=1000, f_bfree=300, f_bavail=250, f_frsize=4096, f_files=100, f_ffree=40)
     u = usage_from_statvfs(st)

@@ -146,11 +146,10 @@ def real_filesystems(mounts: Iterable[Mount]) -> list[tuple[Mount, list[str]]]:
     its last mount (what a path lookup reaches). Order follows the mount points, "/" first.
     """
     last_at: dict[str, Mount] = {}
-    for m in mounts:
-        if not is_pseudo(m):
-            last_at[m.mountpoint] = m
+    for m in mounts:  # every mount, pseudo ones too: a tmpfs over /home hides the real /home
+        last_at[m.mountpoint] = m
     by_device: dict[str, list[Mount]] = {}
-    for m in last_at.values():
+    for m in (m for m in last_at.values() if not is_pseudo(m)):
         by_device.setdefault(m.device_id, []).append(m)
     out = []
     for group in by_device.values():
