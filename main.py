@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None,
                collectors: Sequence[Collector] | None = None) -> FastAPI:
     settings = settings or get_settings()
     collectors = list(collectors) if collectors is not None else default_collectors(settings)
-    store = Store(settings.history_length)
+    store = Store(settings.history_length, settings.history_seconds)
     # Judgment once per tick (monitor/health.py); its events survive restarts in data_dir.
     judge = Judge(settings.thresholds,
                   EventLog(settings.data_dir / "events.jsonl", keep=settings.events_keep))

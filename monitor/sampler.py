@@ -55,8 +55,9 @@ class Snapshot(Memoised):
 class History:
     """Ring buffers of (taken_at, value) per series name, ``length`` points each."""
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, max_age: float | None = None) -> None:
         self.length = length
+        self.max_age = max_age  # a series with no point this recent is dropped
         self._series: dict[str, deque[tuple[float, float]]] = {}
 
     def add(self, taken_at: float, values: Mapping[str, float]) -> None:
@@ -65,6 +66,12 @@ class History:
             if buf is None:
                 buf = self._series[name] = deque(maxlen=self.length)
             buf.append((taken_at, float(value)))
+        if self.max_age is not None:
+            # Interfaces and mounts come and go (vnetN, docker bridges, USB disks): a console that
+            # runs for months must not keep a buffer for each one it ever saw.
+            stale = [n for n, buf in self._series.items() if buf[-1][0] < taken_at - self.max_age]
+            for name in stale:
+                del self._series[name]
 
     def names(self) -> list[str]:
         return sorted(self._series)
@@ -85,9 +92,9 @@ class History:
 class Store:
     """The latest snapshot, its history, and a condition every waiting view is woken on."""
 
-    def __init__(self, history_length: int) -> None:
+    def __init__(self, history_length: int, history_seconds: float | None = None) -> None:
         self.latest: Snapshot | None = None
-        self.history = History(history_length)
+        self.history = History(history_length, max_age=history_seconds)
         self._changed = asyncio.Condition()
         self.tick_lag: deque[float] = deque(maxlen=600)  # seconds late each tick started
         self.failures: dict[str, int] = {}  # area -> failed collections since start

@@ -201,3 +201,12 @@ def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
     monkeypatch.setattr(cards, "card_context", broken)
     text = encoded_events(store, snap, ["system", "memory"]).decode()
     assert "could not be drawn" in text and 'class="hostname"' in text
+
+
+def test_history_drops_series_that_stopped_arriving():
+    h = History(length=100, max_age=60)
+    h.add(0.0, {"network.vnet0.bytes_recv_per_s": 1.0, "cpu.percent": 5.0})
+    h.add(30.0, {"cpu.percent": 6.0})  # vnet0 is gone, but only for 30 s: kept
+    assert h.names() == ["cpu.percent", "network.vnet0.bytes_recv_per_s"]
+    h.add(61.0, {"cpu.percent": 7.0})
+    assert h.names() == ["cpu.percent"]

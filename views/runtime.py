@@ -42,6 +42,8 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 @router.get("/console", response_model=Console, summary="The console's own process: tasks, memory, tick lag")
+# async on purpose: asyncio.all_tasks() must run on the loop; the psutil reads of our own
+# process are a few /proc lines, cheaper than a hop to a worker thread.
 async def console(store: StoreDep) -> Console:
     lags = list(store.tick_lag)
     return Console(
