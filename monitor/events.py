@@ -12,7 +12,8 @@ One event covers one episode ok -> warning (-> critical -> warning ...) -> ok; `
 worst it reached and ``states`` every change. A line is appended when an event opens, changes
 state and ends (not on every new peak, so the file grows with changes, not with ticks). Reading
 the file back, the last line of each id wins. When the file outgrows ``max_bytes`` it is rewritten
-with the newest ``keep`` events (write to a temporary file, then rename: never half a file).
+with every open event and the newest closed ones, ``keep`` in all (write to a temporary file, then
+rename: never half a file).
 Events still open when the console stopped are closed at their last known time, ``interrupted``.
 """
 from __future__ import annotations
@@ -110,12 +111,18 @@ class EventLog:
                    states=[(v.since, v.state)], reason=v.reason, top=v.top)
         self._events[ev.id] = ev
         self._open[v.key] = ev.id
-        while len(self._events) > self.keep:
-            oldest = next(iter(self._events))
-            if oldest in self._open.values():
-                break
-            del self._events[oldest]
+        self._evict()
         self._append(ev)
+
+    def _evict(self) -> None:
+        """Drop the oldest *closed* events beyond ``keep``: an episode still open is never lost,
+        and one long-open episode does not stop the limit for the others."""
+        excess = len(self._events) - self.keep
+        if excess <= 0:
+            return
+        closed = [i for i, ev in self._events.items() if ev.end is not None]
+        for ev_id in closed[:excess]:
+            del self._events[ev_id]
 
     def close(self) -> None:
         """At shutdown: write each open event's peak so far (it is marked interrupted on load)."""
@@ -137,7 +144,8 @@ class EventLog:
 
     def _compact(self) -> None:
         assert self.path is not None
-        newest = list(self._events.values())[-self.keep:]
+        self._evict()  # memory holds at most ``keep`` events plus the open ones; so does the file
+        newest = list(self._events.values())
         fd, tmp = tempfile.mkstemp(prefix=".events-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -167,12 +175,13 @@ class EventLog:
                 continue
             self._events.pop(ev.id, None)  # the last line of an id wins, in its new place
             self._events[ev.id] = ev
+        # The file is in write order (an event's last line moves it to the end); we keep start order.
+        self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
+        self._evict()  # before the open ones are closed below, so they are kept
         for ev_id, ev in list(self._events.items()):
             if ev.end is None:  # open when the console stopped: it ended unobserved
                 last = max([ev.peak_at, *(t for t, _ in ev.states)])
                 self._events[ev_id] = ev.model_copy(update={"end": last, "interrupted": True})
-        while len(self._events) > self.keep:
-            del self._events[next(iter(self._events))]
 
 
 def _beyond(v: Verdict, peak: float) -> bool:

@@ -35,7 +35,8 @@ class Threshold(BaseModel):
                         description="seconds the level must hold before the state rises")
     clear: float | None = Field(
         None, description="a raised state lowers only once the value is back past this level "
-                          "(hysteresis); the same margin applies to leaving critical")
+                          "(hysteresis); the same margin applies to leaving critical, "
+                          "which never stays past the warning level")
     enabled: bool = True
 
 
@@ -198,7 +199,9 @@ def _validate_levels(where: str, info: CheckInfo, t: Threshold) -> None:
 def clear_levels(t: Threshold, direction: Direction) -> tuple[float | None, float | None]:
     """(warning clears past, critical clears past): the hysteresis band of each level.
 
-    ``clear`` is where warning clears; critical keeps the same margin below (or above) itself.
+    ``clear`` is where warning clears; critical keeps the same margin below (or above) itself,
+    but never past the warning level: a value on the ok side of warning is not critical
+    (cpu 90/98, clear 80: critical lowers to warning under 90, not under 88).
     Without ``clear`` a state clears as soon as the value is back past its own level.
     """
     sign = 1 if direction == "above" else -1
@@ -206,4 +209,6 @@ def clear_levels(t: Threshold, direction: Direction) -> tuple[float | None, floa
     margin = 0.0 if t.clear is None or lowest is None else sign * (lowest - t.clear)
     w_clear = None if t.warning is None else t.warning - sign * margin
     c_clear = None if t.critical is None else t.critical - sign * margin
+    if c_clear is not None and t.warning is not None:
+        c_clear = max(c_clear, t.warning) if sign > 0 else min(c_clear, t.warning)
     return w_clear, c_clear

@@ -92,3 +92,31 @@ def test_unwritable_directory_does_not_stop_judgment(tmp_path):
     log = EventLog(blocker / "events.jsonl")
     run(Judge(TH, log), [60, 90])
     assert log.recent()[0].state == "critical"  # kept in memory, the write error only logged
+
+
+def test_a_long_open_event_neither_disables_the_limit_nor_leaves_the_file(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path, keep=10, max_bytes=4000)
+    j = Judge(TH, log)
+    for t in range(200):  # memory stays high all along while / flaps: 100 short episodes
+        j(snap(t=float(t), memory=memory(60), disks=disks(fs("/", 60 if t % 2 == 0 else 10))))
+    [held] = log.open_events()
+    assert (held.check, held.start) == ("memory_percent", 0.0)
+    events = log.recent(1000)
+    assert len(events) == 10 and held in events  # the open one and the newest nine closed ones
+    assert path.stat().st_size <= 4000 + 1000  # still compacted
+    reloaded = EventLog(path, keep=10)
+    survivor = next(e for e in reloaded.recent(1000) if e.id == held.id)
+    assert survivor.interrupted and survivor.start == 0.0
+
+
+def test_reloaded_events_are_in_start_order_like_the_running_log(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    j = Judge(TH, log)
+    # memory opens at t=0 and closes at t=3 (its last line is written last); / opens at t=1.
+    for t, (mem, used) in enumerate([(60, 10), (60, 60), (60, 60), (10, 60)]):
+        j(snap(t=float(t), memory=memory(mem), disks=disks(fs("/", used))))
+    running = [e.id for e in log.recent()]
+    assert [e.start for e in log.recent()] == [1.0, 0.0]  # newest first
+    assert [e.id for e in EventLog(path).recent()] == running

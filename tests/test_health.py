@@ -154,7 +154,10 @@ HYST = Levels.of(Threshold(warning=90, critical=95, clear=80), "above")
 
 
 def test_clear_levels_keep_the_margin():
-    assert clear_levels(Threshold(warning=90, critical=95, clear=80), "above") == (80, 85)
+    assert clear_levels(Threshold(warning=90, critical=98, clear=80), "above") == (80, 90)  # not 88
+    assert clear_levels(Threshold(warning=80, critical=95, clear=75), "above") == (75, 90)
+    assert clear_levels(Threshold(warning=10, critical=2, clear=15), "below") == (15, 7)
+    assert clear_levels(Threshold(warning=10, critical=8, clear=15), "below") == (15, 10)  # not 13
     assert clear_levels(Threshold(warning=86400, critical=14400, clear=129600), "below") == (129600, 57600)
     assert clear_levels(Threshold(warning=90, critical=95), "above") == (90, 95)
 
@@ -163,13 +166,22 @@ def test_clear_levels_keep_the_margin():
     # hovering at the limit: raised once, then stays (no flapping)
     ([91, 89, 91, 89, 85, 80], ["warning"] * 6),
     ([91, 79.9], ["warning", "ok"]),
-    # critical lowers to warning below critical - margin (85), to ok below clear (80)
-    ([96, 94, 85, 84.9, 80, 79.9], ["critical", "critical", "critical", "warning", "warning", "ok"]),
+    # critical keeps the margin (95 - 10 = 85) but lowers to warning once under warning (90),
+    # and to ok below clear (80)
+    ([96, 94, 90, 89.9, 80, 79.9], ["critical", "critical", "critical", "warning", "warning", "ok"]),
     ([96, 50], ["critical", "ok"]),  # a big drop clears at once
 ])
 def test_hysteresis(values, expected):
     tr = Tracker()
     assert [tr.step(i, v, HYST) for i, v in enumerate(values)] == expected
+
+
+def test_critical_does_not_stay_below_the_warning_level():
+    """The default cpu_percent (90/98, clear 80): after critical, 88.5 % is warning."""
+    lv = Levels.of(Thresholds().cpu_percent.model_copy(update={"for_": 0}), "above")
+    tr = Tracker()
+    assert [tr.step(i, v, lv) for i, v in enumerate([99, 88.5, 85, 79])] == \
+        ["critical", "warning", "warning", "ok"]
 
 
 def test_without_clear_a_hovering_value_flaps():
@@ -332,8 +344,17 @@ def test_banner_shows_open_and_recent_events_only():
     from types import SimpleNamespace as NS
     from views.health import banner_events
     now = 10_000.0
-    log = NS(recent=lambda limit: [NS(id="open", end=None), NS(id="fresh", end=now - 600),
-                                   NS(id="stale", end=now - 7200), NS(id="fresh2", end=now - 10),
-                                   NS(id="fresh3", end=now - 20)])
-    assert [e.id for e in banner_events(now, log)] == ["open", "fresh", "fresh2"]
+    events = [NS(id="open", start=now - 50, end=None), NS(id="fresh", start=now - 700, end=now - 600),
+              NS(id="stale", start=now - 7300, end=now - 7200), NS(id="fresh2", start=now - 800, end=now - 10),
+              NS(id="fresh3", start=now - 900, end=now - 20)]
+
+    def log_of(events):
+        return NS(recent=lambda limit: events[:limit],
+                  open_events=lambda: [e for e in events if e.end is None])
+    assert [e.id for e in banner_events(now, log_of(events))] == ["open", "fresh", "fresh2"]
+    # An episode open for long is listed before the newer ones that came and went since, even
+    # when it is no longer among the most recent events.
+    long_open = NS(id="long-open", start=now - 86_400, end=None)
+    assert [e.id for e in banner_events(now, log_of(events + [NS(id="x", start=0, end=0)] * 60 + [long_open]))] \
+        == ["open", "long-open", "fresh"]
     assert banner_events(now, None) == []

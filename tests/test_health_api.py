@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from monitor.collectors.memory import MemoryCollector
+from monitor.collectors.processes import ProcessesCollector
 from monitor.thresholds import Thresholds
 from views.health import alert_rules
 from views.stream import encoded_events
@@ -30,9 +31,9 @@ CALM = {"memory_percent": {"warning": 99.9, "critical": 100, "for": 0, "clear": 
 @pytest.fixture
 def console(make_client, tmp_path):
     """A console with memory only (a deterministic set of checks) and its own data directory."""
-    def build(thresholds, **settings):
-        return make_client(collectors=[MemoryCollector()], tick=60, thresholds=thresholds,
-                           data_dir=tmp_path, **settings)
+    def build(thresholds, collectors=(), **settings):
+        return make_client(collectors=[MemoryCollector(), *collectors], tick=60,
+                           thresholds=thresholds, data_dir=tmp_path, **settings)
     return build
 
 
@@ -44,7 +45,9 @@ def test_ok_is_200_with_no_verdicts(console):
 
 
 def test_warning_is_200_with_the_reason(console):
-    r = console(WARN).get("/api/health")
+    # With the process table, a memory verdict names the largest processes (zombies stay ok).
+    zombies_ok = {**WARN, "zombies": {"warning": 10_000, "critical": 20_000, "clear": 0}}
+    r = console(zombies_ok, collectors=[ProcessesCollector()]).get("/api/health")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "warning"
@@ -54,7 +57,8 @@ def test_warning_is_200_with_the_reason(console):
     assert v["reason"].startswith("memory is ")
     assert "% used (warning at 0.01 %), " in v["reason"] and v["reason"].endswith(" available")
     assert abs(v["since"] - time.time()) < 120
-    assert [p["rss"] > 0 for p in v["top"]] == [True] * len(v["top"])
+    rss = [p["rss"] for p in v["top"]]
+    assert len(rss) == 3 and rss == sorted(rss, reverse=True) and rss[-1] > 0  # the 3 largest
 
 
 def test_critical_is_503_and_configurable(console):

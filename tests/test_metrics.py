@@ -39,7 +39,8 @@ def fams(make_client, tmp_path):
     ("node_filesystem_avail_bytes", "gauge", {"device", "fstype", "mountpoint"}),
     ("node_filesystem_size_bytes", "gauge", {"device", "fstype", "mountpoint"}),
     ("node_network_up", "gauge", {"device"}),
-    ("node_processes_state", "gauge", {"state"}),
+    ("server_monitor_processes_state", "gauge", {"state"}),
+    ("server_monitor_memory_cached_bytes", "gauge", set()),
     ("server_monitor_cpu_busy_percent", "gauge", set()),
     ("server_monitor_cpu_mode_percent", "gauge", {"mode"}),
     ("server_monitor_filesystem_used_percent", "gauge", {"device", "fstype", "mountpoint"}),
@@ -62,6 +63,13 @@ def test_names_types_and_labels(fams, name, kind, labels):
         assert set(s.labels) == labels
         if kind == "counter":
             assert s.name in (name + "_total", name + "_created")
+
+
+def test_node_exporter_names_only_where_the_meaning_is_node_exporters(fams):
+    # psutil's cached is Cached + SReclaimable; its states are words where node_exporter has R/S/D/Z.
+    assert "node_memory_Cached_bytes" not in fams and "node_processes_state" not in fams
+    states = {s.labels["state"] for s in fams["server_monitor_processes_state"].samples}
+    assert "sleeping" in states or "running" in states
 
 
 def test_no_rate_is_dressed_up_as_a_counter(fams):
@@ -135,3 +143,20 @@ def test_cpu_seconds_are_the_kernels_counters(fams):
     assert {"user", "system", "idle", "iowait", "steal"} <= {m for _, m in rows}
     for i, t in enumerate(cores):  # counters only grow: the sample is not ahead of the kernel
         assert 0 <= rows[(str(i), "idle")] <= t.idle + 0.01
+
+
+def test_two_devices_of_one_driver_are_two_series(make_client, tmp_path, monkeypatch):
+    """Two NVMe drives (both "nvme" "Composite" in psutil): Prometheus drops a repeated label set."""
+    from collections import namedtuple
+
+    from monitor.collectors import sensors as sensors_mod
+    from monitor.collectors.sensors import SensorsCollector
+    shwtemp = namedtuple("shwtemp", "label current high critical")
+    monkeypatch.setattr(sensors_mod.psutil, "sensors_temperatures", lambda: {
+        "nvme": [shwtemp("Composite", 38.9, 84.8, 84.8), shwtemp("Composite", 41.0, 84.8, 84.8)]})
+    fams = families(make_client(collectors=[SensorsCollector()], tick=60, data_dir=tmp_path))
+    temps = {(s.labels["chip"], s.labels["sensor"]): s.value for s in fams["node_hwmon_temp_celsius"].samples}
+    assert temps == {("nvme", "Composite"): 38.9, ("nvme", "Composite #2"): 41.0}
+    for fam in fams.values():  # no series anywhere repeats a label set (verdicts included)
+        keys = [(s.name, tuple(sorted(s.labels.items()))) for s in fam.samples]
+        assert len(keys) == len(set(keys)), fam.name

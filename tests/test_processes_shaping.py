@@ -3,6 +3,7 @@ cgroups, the table's URL state; and the collector surviving processes that vanis
 from __future__ import annotations
 
 import os
+import time
 
 import psutil
 import pytest
@@ -72,6 +73,11 @@ def test_control_characters_are_shown_not_executed():
     ("https://example.com/cb?access_token=abc&page=2", "https://example.com/cb?access_token=***&page=2"),
     ("Authorization: Bearer eyJhbGciOi", "Authorization: Bearer ***"),
     ('{"DB_PASSWORD": "pw", "HOME": "/root"}', '{"DB_PASSWORD": "***", "HOME": "/root"}'),
+    ("X-Api-Key: abc", "X-Api-Key: ***"),
+    ("PRIVATE-TOKEN: glpat-x", "PRIVATE-TOKEN: ***"),
+    ("Authorization: token ghp_x", "Authorization: token ***"),
+    ("Authorization: hunter2", "Authorization: ***"),
+    ("password: hunter2", "password: ***"),
 ])
 def test_credentials_are_masked(arg, expected):
     assert mask_text(arg) == expected
@@ -80,9 +86,37 @@ def test_credentials_are_masked(arg, expected):
 @pytest.mark.parametrize("arg", [
     "--port=5432", "--bypass-cache=1", "tokenizer=bpe", "https://example.com:8443/path",
     "user@host", "--passthrough=yes", "secretsdir=/etc/x",
+    "Content-Type: application/json", "Host: example.com", "/run/secrets:/run/secrets:ro",
 ])
 def test_ordinary_arguments_are_not_masked(arg):
     assert mask_text(arg) == arg
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["curl", "-u", "admin:hunter2", "https://x"], ["curl", "-u", "admin:***", "https://x"]),
+    (["curl", "--user=admin:hunter2"], ["curl", "--user=admin:***"]),
+    (["/usr/bin/curl", "-H", "X-Api-Key: abc", "https://x"], ["/usr/bin/curl", "-H", "X-Api-Key: ***", "https://x"]),
+    (["mysql", "-phunter2", "app"], ["mysql", "-p***", "app"]),
+    (["/usr/bin/mysqldump", "-u", "root", "-phunter2"], ["/usr/bin/mysqldump", "-u", "root", "-p***"]),
+    (["sshpass", "-p", "hunter2", "ssh", "host"], ["sshpass", "-p", MASK, "ssh", "host"]),
+    (["sshpass", "-phunter2", "ssh", "host"], ["sshpass", "-p***", "ssh", "host"]),
+    (["redis-cli", "-a", "hunter2", "ping"], ["redis-cli", "-a", MASK, "ping"]),
+])
+def test_password_flags_of_known_programs_are_masked(argv, expected):
+    assert mask_argv(argv) == expected
+
+
+@pytest.mark.parametrize("argv", [
+    ["ssh", "-p", "2222", "host"],               # -p is a port for most programs
+    ["python3", "-m", "http.server", "-p", "8080"],
+    ["redis-cli", "-h", "cache", "-p", "6379"],  # redis-cli's port; its password is -a
+    ["mysql", "-p", "app"],                      # a lone -p prompts: "app" is the database
+    ["mysql", "-P", "3306", "app"],
+    ["curl", "-u", "admin", "https://x"],        # no password given: curl prompts
+    ["tar", "-a", "-cf", "x.tar.gz", "dir"],     # -a is not a password outside redis-cli
+])
+def test_short_flags_of_other_programs_are_not_masked(argv):
+    assert mask_argv(argv) == argv
 
 
 def test_a_flag_hides_its_next_argument_but_not_the_next_flag():
@@ -215,10 +249,40 @@ def test_collector_reads_this_process_and_measures_cpu_from_the_second_tick():
     me = first[os.getpid()]
     assert me.cpu_percent is None  # the first reading of a Process is not a measurement
     assert me.username and me.rss and me.rss > 0 and me.create_time > 0
-    sum(i * i for i in range(200_000))  # burn a little CPU between the two reads
+    # Burn CPU until the kernel has charged this process at least 0.05 s (bounded: 5 s at most),
+    # so the second reading has something to measure however fast or loaded the machine is.
+    proc, deadline = psutil.Process(), time.monotonic() + 5.0
+    start = sum(proc.cpu_times()[:2])
+    while sum(proc.cpu_times()[:2]) - start < 0.05 and time.monotonic() < deadline:
+        sum(i * i for i in range(20_000))
     second = {r.pid: r for r in c.collect(1.0).rows}
     assert second[os.getpid()].cpu_percent is not None and second[os.getpid()].cpu_percent > 0
     assert second[os.getpid()].create_time == me.create_time
+
+
+def test_a_reused_pid_is_read_as_a_new_process():
+    """Between two ticks the PID was given to another process: psutil's old Process object would
+    still answer with the old process's start time (cached) and a garbage cpu_percent."""
+    c = ProcessesCollector()
+    me = os.getpid()
+    c.collect(0.0)
+
+    class Departed:
+        """The Process object of whoever had this PID before (fault injection)."""
+        pid = me
+
+        def is_running(self):
+            return False  # psutil: the creation time of this PID is not the one it knew
+
+        def as_dict(self, attrs, ad_value=None):
+            return {**psutil.Process(me).as_dict(attrs, ad_value), "create_time": 1.0,
+                    "cpu_percent": -3000.0}
+
+    c._procs[me] = Departed()
+    row = {r.pid: r for r in c.collect(1.0).rows}[me]
+    assert row.create_time == psutil.Process(me).create_time() != 1.0
+    assert row.cpu_percent is None  # a first reading of the new process, not a measurement
+    assert isinstance(c._procs[me], psutil.Process)  # measured from the fresh object from now on
 
 
 def test_collector_masks_unless_turned_off():

@@ -97,3 +97,19 @@ def test_sensors_on_this_machine_are_collected_without_error(client):
     assert r.status_code == 200
     body = r.json()["sensors"]
     assert body["present"] == bool(body["temperatures"] or body["fans"] or body["battery"])
+
+
+def test_same_driver_twice_gets_unique_labels():
+    # Two NVMe drives and two sockets: psutil lists them under one driver name each.
+    temps = {"nvme": [{"label": "Composite", "current": 38.9, "high": 84.8, "critical": 84.8},
+                      {"label": "Composite", "current": 41.0, "high": 84.8, "critical": 84.8}],
+             "coretemp": [{"label": "Core 0", "current": 50.0}, {"label": "Core 1", "current": 51.0},
+                          {"label": "Core 0", "current": 55.0}, {"label": "", "current": 40.0},
+                          {"label": "", "current": 41.0}]}
+    fans = {"dell_smm": [{"label": "", "current": 2000}, {"label": "", "current": 2100}]}
+    data = shape(temps, fans, None)
+    assert [(t.chip, t.label, t.current) for t in data.temperatures] == [
+        ("coretemp", "Core 0", 50.0), ("coretemp", "Core 1", 51.0), ("coretemp", "Core 0 #2", 55.0),
+        ("coretemp", "coretemp", 40.0), ("coretemp", "coretemp #2", 41.0),
+        ("nvme", "Composite", 38.9), ("nvme", "Composite #2", 41.0)]
+    assert [f.label for f in data.fans] == ["dell_smm", "dell_smm #2"]

@@ -138,11 +138,14 @@ BANNER_EVENT_AGE = 3600.0  # an episode that ended over an hour ago is history, 
 
 
 def banner_events(now: float, event_log=None) -> list:
-    """Open events, and those that ended within the hour, newest first (at most three)."""
+    """Open events first, then those that ended within the hour, newest first (at most three):
+    a long-open episode is what is happening, however many short ones came after it."""
     if event_log is None:
         return []
-    recent = [e for e in event_log.recent(50) if e.end is None or now - e.end < BANNER_EVENT_AGE]
-    return recent[:BANNER_EVENTS]
+    # open_events(), not recent(): an episode open for days is older than the last 50 events
+    still_open = sorted(event_log.open_events(), key=lambda e: e.start, reverse=True)
+    ended = [e for e in event_log.recent(50) if e.end is not None and now - e.end < BANNER_EVENT_AGE]
+    return (still_open + ended)[:BANNER_EVENTS]
 
 
 def limits(snap, check: str, subject: str = "") -> str:
@@ -195,8 +198,11 @@ def _rule(check: str, level: str, t: Threshold, matchers: list[str]) -> dict | N
         margin = (t.warning - t.clear) if t.warning is not None and t.clear is not None else 0
         expr = f"{sel} {op} {MATCH_ON} {limit}"
         if margin:
-            expr = (f"({expr}) or ({sel} {op} {MATCH_ON} ({limit} - {margin:g}) "
-                    f"and {MATCH_ON} {firing})")
+            held = f"{sel} {op} {MATCH_ON} ({limit} - {margin:g})"
+            if level == "critical":  # like clear_levels: critical never holds past the warning level
+                held += (f' and {MATCH_ON} {sel} {op} {MATCH_ON} '
+                         f'server_monitor_check_threshold{{check="temperature", level="warning"}}')
+            expr = f"({expr}) or ({held} and {MATCH_ON} {firing})"
         shown = "the sensor's own level"
     else:
         expr = f"{sel} {op} {value:g}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -40,6 +41,7 @@ pages = APIRouter(include_in_schema=False)
 SEND_TIMEOUT = 10.0
 STATUS_EVERY = 2.0  # seconds: how often a waiting stream looks at its follower's state
 TEXT_MAX = 300  # longest raw parameter accepted (the filters have their own, tighter bounds)
+MARK_RE = re.compile(r"([0-9.]{1,30}):([0-9]{1,18})")  # "generation:seq", a page's mark or an event id
 
 
 def get_hub(request: Request) -> LogHub:
@@ -201,25 +203,45 @@ async def logs_fragment(request: Request, hub: HubDep, query: QueryDep):
 
 # -- live ------------------------------------------------------------------------------------------
 def render_batch_lines(batch: Batch) -> list[Markup]:
-    """Each line's HTML, rendered once per batch whoever watches (filters only pick among them)."""
+    """Each line's HTML, rendered once per batch whoever watches (filters only pick among them).
+    Each <li> carries its seq, so the page can drop a line it already shows (after a reconnect).
+    Called from worker threads: two viewers racing render the batch twice, which is harmless."""
     def make() -> list[Markup]:
         macro = env.get_template("log_lines.html").module.log_line
-        return [macro(line) for line in batch.lines]
+        return [macro(line, seq) for seq, line in enumerate(batch.lines, batch.first)]
     return batch.memo("html", make)
 
 
-def _parse_after(after: str | None, follower: Follower) -> int:
-    """``gen:seq`` from the page; a follower restarted since then starts its viewers at 0."""
-    if not after:
-        return follower.seq
-    gen, _, seq = after.partition(":")
-    if not seq.isdigit() or len(seq) > 18:
-        raise HTTPException(422, "after: expected the page's mark, generation:sequence")
-    return int(seq) if gen == follower.gen else 0
+def select_html(batches: list[Batch], seq: int, filt: LogFilter) -> list[str]:
+    """The HTML of the lines after ``seq`` that pass ``filt``. Runs in a worker thread (matching
+    and rendering cost CPU) with ONE regex budget for the whole call: RegexTimeout past it."""
+    match = filt.matcher() if filt.active else None
+    parts: list[str] = []
+    for b in batches:
+        html = render_batch_lines(b)
+        start = max(0, seq - b.first + 1)  # lines of this batch already sent
+        for line, h in zip(b.lines[start:], html[start:], strict=True):
+            if match is None or match(line):
+                parts.append(str(h))
+    return parts
+
+
+def _parse_after(after: str | None, last_event_id: str | None, follower: Follower) -> int:
+    """The seq a stream starts after. A browser reconnecting sends the id of the last event it got
+    (``Last-Event-ID``): resume there. Otherwise ``gen:seq`` from the page; a follower restarted
+    since then starts its viewers at 0."""
+    start = follower.seq
+    if after:
+        gen, _, seq = after.partition(":")
+        if not re.fullmatch(r"[0-9]{1,18}", seq):  # not str.isdigit(): "²".isdigit() is True
+            raise HTTPException(422, "after: expected the page's mark, generation:sequence")
+        start = int(seq) if gen == follower.gen else 0
+    if last_event_id and (m := MARK_RE.fullmatch(last_event_id)) and m[1] == follower.gen:
+        start = int(m[2])
+    return start
 
 
 async def _live(request: Request, follower: Follower, filt: LogFilter, seq: int) -> AsyncIterator[ServerSentEvent]:
-    match_all = not filt.active
     shown_error: object = ()
     async with follower.watching():
         while True:
@@ -234,16 +256,16 @@ async def _live(request: Request, follower: Follower, filt: LogFilter, seq: int)
             parts: list[str] = []
             if skipped:
                 parts.append(str(env.get_template("log_lines.html").module.skipped(skipped)))
-            match = None if match_all else filt.matcher()
-            for b in batches:
-                html = render_batch_lines(b)
-                start = max(0, seq - b.first + 1)  # lines of this batch already sent
-                for line, h in zip(b.lines[start:], html[start:], strict=True):
-                    try:
-                        if match is None or match(line):
-                            parts.append(str(h))
-                    except RegexTimeout:
-                        match = None if match_all else filt.matcher()  # fresh budget; skip the line
+            try:
+                parts += await asyncio.to_thread(select_html, batches, seq, filt)
+            except RegexTimeout as e:
+                # A pattern too slow for these lines would be as slow for the next: stop, and say
+                # why. "end" closes the page's EventSource (sse-close), so it does not reconnect.
+                seq = batches[-1].last
+                yield ServerSentEvent(event="status", data=str(_status_html(f"stopped, the pattern is too slow for these lines ({e})")),
+                                      id=f"{follower.gen}:{seq}")
+                yield ServerSentEvent(event="end", data="")
+                return
             seq = batches[-1].last
             if parts:
                 yield ServerSentEvent(event="lines", data="".join(parts), id=f"{follower.gen}:{seq}")
@@ -261,6 +283,6 @@ async def logs_stream(request: Request, hub: HubDep, query: QueryDep,
     if not st.available:
         raise HTTPException(503, f"{query.source.name}: {st.reason}")
     follower = hub.follower(query.source.name)
-    seq = _parse_after(after, follower)
+    seq = _parse_after(after, request.headers.get("last-event-id"), follower)
     return EventSourceResponse(_live(request, follower, query.filter, seq),
                                send_timeout=SEND_TIMEOUT, ping=15)

@@ -83,10 +83,13 @@ def _cpu(d) -> Iterator[Metric | None]:
 
 def _memory(d) -> Iterator[Metric | None]:
     for field, node in (("total", "MemTotal"), ("available", "MemAvailable"), ("free", "MemFree"),
-                        ("buffers", "Buffers"), ("cached", "Cached"), ("shared", "Shmem"),
+                        ("buffers", "Buffers"), ("shared", "Shmem"),
                         ("swap_total", "SwapTotal"), ("swap_free", "SwapFree")):
         yield one(f"node_memory_{node}_bytes", f"Memory information field {node}_bytes.",
                   getattr(d, field))
+    # psutil's cached adds SReclaimable to /proc/meminfo's Cached: not node_memory_Cached_bytes.
+    yield one("server_monitor_memory_cached_bytes",
+              "Page cache and reclaimable slab (psutil's cached: Cached + SReclaimable).", d.cached)
     yield one("server_monitor_memory_used_percent", "(total - available) / total, percent.", d.percent)
     yield one("server_monitor_swap_used_percent", "Swap used, percent.", d.swap_percent)
     yield one("server_monitor_swap_in_bytes_per_second", "Bytes swapped in per second.", d.swap_in_per_s)
@@ -168,7 +171,8 @@ def _sensors(d) -> Iterator[Metric | None]:
 
 
 def _processes(d) -> Iterator[Metric | None]:
-    yield gauge("node_processes_state", "Number of processes in each state.", ("state",),
+    # psutil's state words (sleeping, disk-sleep), not node_exporter's letters (S, D): our own name.
+    yield gauge("server_monitor_processes_state", "Number of processes in each psutil status.", ("state",),
                 [((s,), n) for s, n in d.counts.items()])
     yield one("server_monitor_processes", "Processes on the host.", d.total)
     yield one("server_monitor_threads", "Threads over all readable processes.", d.threads)

@@ -41,9 +41,9 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-@router.get("/console", response_model=Console, summary="The console's own process: tasks, memory, tick lag")
 # async on purpose: asyncio.all_tasks() must run on the loop; the psutil reads of our own
 # process are a few /proc lines, cheaper than a hop to a worker thread.
+@router.get("/console", response_model=Console, summary="The console's own process: tasks, memory, tick lag")
 async def console(store: StoreDep) -> Console:
     lags = list(store.tick_lag)
     return Console(

@@ -110,8 +110,7 @@ def short_cmdline(argv: Sequence[str], name: str, limit: int = COMMAND_LIMIT) ->
     head = argv[0]
     if head.startswith("/") and " " not in head:
         head = head.rsplit("/", 1)[-1] or head
-    text = " ".join([head, *argv[1:]]).strip()
-    text = printable(" ".join(text.split(" ")))
+    text = printable(" ".join([head, *argv[1:]]).strip())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -218,8 +217,14 @@ class ProcessesCollector:
         rows: list[ProcessRow] = []
         for pid in pids:
             proc = self._procs.get(pid)
-            first = proc is None
             try:
+                # A PID reused since the last tick: our old Process object would answer with the
+                # old process's cached start time and a cpu_percent against the wrong baseline.
+                # is_running() compares the creation time afresh.
+                if proc is not None and not proc.is_running():
+                    proc = None
+                    self._argv.pop(pid, None)
+                first = proc is None
                 if proc is None:
                     proc = self._procs[pid] = psutil.Process(pid)
                 info = proc.as_dict(ATTRS, ad_value=None)  # AccessDenied fields become None

@@ -51,15 +51,33 @@ class Sensors(AreaModel):
     hottest: float | None  # highest current temperature, °C
 
 
+def unique_labels(chip: str, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One label per entry, unique within the chip. psutil groups devices by driver, so two NVMe
+    drives both give nvme "Composite" and two sockets two coretemp "Core 0": the second becomes
+    "Composite #2", so verdicts, events and /metrics series stay apart.
+
+    >>> unique_labels("nvme", [{"label": "Composite"}, {"label": "Composite"}, {"label": ""}])
+    ['Composite', 'Composite #2', 'nvme']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for e in entries:
+        label = e.get("label") or chip
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
 def shape(temps: Mapping[str, Sequence[Mapping[str, Any]]],
           fans: Mapping[str, Sequence[Mapping[str, Any]]],
           battery: Mapping[str, Any] | None) -> Sensors:
     """psutil's sensors_temperatures/fans (entries as dicts) and sensors_battery -> the model."""
-    t = [Temperature(chip=chip, label=e.get("label") or chip, current=e["current"],
+    t = [Temperature(chip=chip, label=label, current=e["current"],
                      high=e.get("high"), critical=e.get("critical"))
-         for chip, entries in sorted(temps.items()) for e in entries if e.get("current") is not None]
-    f = [Fan(chip=chip, label=e.get("label") or chip, current=int(e["current"]))
-         for chip, entries in sorted(fans.items()) for e in entries]
+         for chip, entries in sorted(temps.items())
+         for e, label in zip(entries, unique_labels(chip, entries)) if e.get("current") is not None]
+    f = [Fan(chip=chip, label=label, current=int(e["current"]))
+         for chip, entries in sorted(fans.items()) for e, label in zip(entries, unique_labels(chip, entries))]
     b = None
     if battery is not None:
         secs = battery.get("secsleft")
