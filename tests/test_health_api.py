@@ -6,6 +6,7 @@ any running machine), and the scenario test fills a real filesystem with a file 
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import time
@@ -221,3 +222,13 @@ def test_limits_for_a_cards_hover_text(console):
     snap = console(WARN).app.state.store.latest
     assert limits(snap, "memory_percent") == "warning: warning at 0.01 %, critical at 100 %"
     assert limits(snap, "no_such_check") == ""
+
+
+def test_card_values_show_their_thresholds_on_hover(make_client, tmp_path):
+    c = make_client(tick=60, data_dir=tmp_path,
+                    thresholds={"cpu_percent": {"warning": 91, "critical": 99, "clear": 85}})
+    page = c.get("/dashboard").text
+    cpu = re.search(r'data-metric="cpu.percent" tabindex="0" title="([^"]*)"', page)
+    assert cpu and "warning at 91 %" in cpu.group(1) and "critical at 99 %" in cpu.group(1)
+    mem = re.search(r'data-metric="memory.percent" tabindex="0" title="([^"]*)"', page)
+    assert mem and "warning at 90 %" in mem.group(1)
