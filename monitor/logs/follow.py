@@ -39,7 +39,10 @@ from .sources import LogSource, resolve
 
 log = logging.getLogger("server_monitor.logs")
 
-READ_LIMIT = 4 * 1024 * 1024  # bytes read per poll; a burst is read over several polls
+# Bytes read per poll: a burst is read over several polls, each a batch small enough to parse,
+# render and send without holding the event loop or a browser for long.
+READ_LIMIT = 256 * 1024
+COPY_LIMIT = 4 * 1024 * 1024  # bytes read from a copytruncate copy: its unread rest, in one go
 CHECK_BYTES = 64  # bytes before our offset remembered to notice a truncate-and-refill
 RETIRED_GRACE = 5.0  # seconds a rotated-away file is still drained
 COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z", ".zip")
@@ -200,7 +203,7 @@ class FileCursor:
                     f.seek(o.pos - len(o.check))
                     if f.read(len(o.check)) != o.check:
                         continue
-                    rest = f.read(min(READ_LIMIT, size - o.pos))
+                    rest = f.read(min(COPY_LIMIT, size - o.pos))
             except OSError:
                 continue
             lines = self._split(o, rest)
@@ -323,13 +326,11 @@ class Follower:
             self.offset = await asyncio.to_thread(cursor.start)
             self.ready.set()
             while not self.idle():
-                raw = await asyncio.to_thread(cursor.read_new)
+                lines, mark = await asyncio.to_thread(_poll, cursor, src.name)
                 await self._set_error(None if cursor.cur else "waiting for the file to appear")
-                year = time.localtime().tm_year
-                await self.publish([parse_file_line(decode(b), src.name, year) for b in raw],
-                                   cursor.mark())
-                if not cursor.more:
-                    await asyncio.sleep(self.interval)
+                await self.publish(lines, mark)
+                # During a burst poll again at once, but let the loop run in between.
+                await asyncio.sleep(0 if cursor.more else self.interval)
         finally:
             await asyncio.to_thread(cursor.close)
 
@@ -383,6 +384,12 @@ class Follower:
             if len(pending) >= 500:
                 await self.publish(pending)
                 pending = []
+
+
+def _poll(cursor: FileCursor, name: str) -> tuple[list[LogLine], tuple[int, int, int] | None]:
+    """Read and shape the new lines (in a worker thread: parsing a burst costs CPU) and the mark."""
+    year = time.localtime().tm_year
+    return [parse_file_line(decode(b), name, year) for b in cursor.read_new()], cursor.mark()
 
 
 class LogHub:
