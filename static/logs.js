@@ -2,8 +2,8 @@
 // (CSP: no inline JS; htmx's SSE extension does the connecting and swapping.)
 // - Paused: each "lines" message is kept aside instead of swapped in (at most data-max lines'
 //   worth); Resume appends them in order, so nothing written meanwhile is missed.
-// - Each message's id is "generation:seq" of its last line; a message not newer than what the
-//   list already holds (a reconnect replaying from the page's mark) is dropped.
+// - Each message's id is "generation:seq" of its last line and each line has its data-seq; lines
+//   not newer than what the list already holds (a reconnect repeating some) are dropped.
 // - The list keeps its newest data-max lines; it stays scrolled to the bottom if it was there.
 (function () {
   "use strict";
@@ -36,34 +36,42 @@
     el.textContent = "paused" + (n ? " · " + n + " new line" + (n === 1 ? "" : "s") + " waiting" : "");
   }
 
-  var wasAtBottom = true;
+  // The message's lines the list does not show yet. A reconnect may repeat lines: each <li> has its
+  // data-seq, and the list's data-gen/data-seq say up to where it shows (the page's mark at first).
+  function fresh(l, msg) {
+    var box = document.createElement("template");
+    box.innerHTML = msg.data;  // the server-rendered, escaped HTML htmx would have swapped in
+    var id = (msg.lastEventId || "").split(":");
+    if (id.length !== 2) return box.innerHTML;
+    if (id[0] === l.getAttribute("data-gen")) {
+      var shown = parseInt(l.getAttribute("data-seq") || "-1", 10);
+      if (parseInt(id[1], 10) <= shown) return "";  // nothing newer than what the list shows
+      box.content.querySelectorAll("li[data-seq]").forEach(function (li) {
+        if (parseInt(li.getAttribute("data-seq"), 10) <= shown) li.remove();
+      });
+    }
+    l.setAttribute("data-gen", id[0]);
+    l.setAttribute("data-seq", id[1]);
+    return box.innerHTML;
+  }
+
+  // Lines are appended here rather than by htmx, minus repeats, or kept aside while paused.
   document.addEventListener("htmx:sseBeforeMessage", function (e) {
     var msg = e.detail;
     var l = list();
     if (!msg || msg.type !== "lines" || !l) return;
-    var id = (msg.lastEventId || "").split(":");
-    if (id.length === 2) {
-      var seq = parseInt(id[1], 10);
-      if (id[0] === l.getAttribute("data-gen") && seq <= parseInt(l.getAttribute("data-seq") || "-1", 10)) {
-        e.preventDefault();
-        return;
-      }
-      l.setAttribute("data-gen", id[0]);
-      l.setAttribute("data-seq", String(seq));
-    }
+    e.preventDefault();
+    var html = fresh(l, msg);
+    if (!html) return;
     if (paused) {
-      e.preventDefault();
-      pending.push(msg.data);
+      pending.push(html);
       if (pending.length > limit(l)) pending.shift();
       showState();
       return;
     }
-    wasAtBottom = l.parentElement ? atBottom(l.parentElement) : true;
-  });
-
-  document.addEventListener("htmx:sseMessage", function (e) {
-    var l = list();
-    if (l && e.detail && e.detail.type === "lines") settle(l, wasAtBottom);
+    var stick = l.parentElement ? atBottom(l.parentElement) : true;
+    l.insertAdjacentHTML("beforeend", html);
+    settle(l, stick);
   });
 
   document.addEventListener("click", function (e) {

@@ -103,14 +103,21 @@ def test_cursor_file_appearing_later_is_read_from_its_start(tmp_path):
 
 # -- the follower, live, with a writer rotating under it ---------------------------------------------
 def _follow_while(path, name, writer, expected, timeout=30.0):
-    """Run a hub follower for ``path`` while ``writer`` runs in a thread; collect every line."""
+    """Run a hub follower for ``path`` while ``writer(caught_up)`` runs in a thread; collect every
+    line. ``caught_up(n)`` waits (up to 5 s) until the follower has read the first n lines written:
+    a rotation comes hours after the last, never within one poll, however loaded the machine."""
     async def main():
         hub = LogHub({name: LogSource(name=name, path=str(path))}, interval=0.05)
         follower = hub.follower(name)
         await asyncio.wait_for(follower.ready.wait(), 5)
         got: list[str] = []
-        seq = follower.seq
-        thread = threading.Thread(target=writer, daemon=True)
+        seq = start = follower.seq
+
+        def caught_up(n: int) -> None:
+            deadline = time.monotonic() + 5
+            while follower.seq - start < n and time.monotonic() < deadline:
+                time.sleep(0.01)
+        thread = threading.Thread(target=writer, args=(caught_up,), daemon=True)
         async with follower.watching():
             thread.start()
             deadline = time.monotonic() + timeout
@@ -131,16 +138,16 @@ def test_follow_through_rename_create_rotations(tmp_path):
     append(p, ["before the follower started"])
     expected = [f"line {i:04d}" for i in range(600)]
 
-    def writer():
+    def writer(caught_up):
         for i, line in enumerate(expected):
             append(p, [line])
             if i % 150 == 149:  # logrotate: rename, create, (writer reopens)
+                caught_up(i + 1)
                 for k in range(3, 0, -1):
                     if os.path.exists(f"{p}.{k}"):
                         os.replace(f"{p}.{k}", f"{p}.{k + 1}")
                 os.rename(p, f"{p}.1")
                 open(p, "w").close()
-                time.sleep(0.3)  # rotations are hours apart, not two within one poll
             if i % 20 == 0:
                 time.sleep(0.01)
 
@@ -152,13 +159,13 @@ def test_follow_through_copytruncate_rotations(tmp_path):
     append(p, ["before the follower started"])
     expected = [f"line {i:04d}" for i in range(600)]
 
-    def writer():
+    def writer(caught_up):
         for i, line in enumerate(expected):
             append(p, [line])
             if i % 150 == 149:  # logrotate copytruncate
+                caught_up(i + 1)
                 shutil.copyfile(p, f"{p}.1")
                 os.truncate(p, 0)
-                time.sleep(0.3)  # rotations are hours apart, not two within one poll
             if i % 20 == 0:
                 time.sleep(0.01)
 

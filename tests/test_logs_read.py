@@ -121,6 +121,26 @@ def test_tail_reads_a_bounded_amount_of_a_huge_file(tmp_path, monkeypatch):
     assert read_bytes <= 5 * 1024 * 1024
 
 
+
+@pytest.mark.parametrize("filters", [{"q": "no such text"}, {"level": "err"}])
+def test_scan_deadline_holds_for_lines_the_cheap_filters_skip(tmp_path, monkeypatch, filters):
+    """Lines failing the text or level filter still count toward SCAN_SECONDS."""
+    from monitor.logs import reader
+    p = write(tmp_path / "big.log", [f"plain line {i}" for i in range(20_000)])
+    monkeypatch.setattr(reader, "SCAN_SECONDS", -1.0)  # the deadline has passed from the start
+    pulled = 0
+    real_reverse_lines = reader.reverse_lines
+
+    def counting(*a, **k):
+        nonlocal pulled
+        for line in real_reverse_lines(*a, **k):
+            pulled += 1
+            yield line
+    monkeypatch.setattr(reader, "reverse_lines", counting)
+    assert read_file(p, "big", 10, LogFilter.parse(**filters)) == []
+    assert pulled <= 1000  # looked at the clock within the first thousand lines, not 20,000
+
+
 # -- filters -------------------------------------------------------------------------------------
 SAMPLE = [
     "2025-11-26T10:00:00+00:00 web1 sshd[1]: Accepted publickey for ops",
