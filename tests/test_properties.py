@@ -135,3 +135,55 @@ def test_secret_query_values_never_reach_the_log(secret, name, before):
     path = f"/api/cpu?{before}&{name}={secret}&x=1"
     masked = mask_query(path)
     assert f"{name}=***&x=1" in masked and f"={secret}" not in masked
+
+
+# --- the parsers behind those parameters, called directly --------------------------------------
+from monitor.logs.filters import FilterError, LogFilter, parse_time  # noqa: E402
+from monitor.masking import mask_argv  # noqa: E402
+from views.processes import _state_of_url, parse_open  # noqa: E402
+
+TEXT = st.one_of(st.none(), st.text(max_size=60), values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(q=TEXT, regex=TEXT, level=TEXT, since=TEXT, until=TEXT, unit=TEXT)
+def test_log_filter_parses_or_says_what_is_wrong(q, regex, level, since, until, unit):
+    try:
+        LogFilter.parse(q=q, regex=regex, level=level, since=since, until=until, unit=unit)
+    except FilterError as e:  # the only way to refuse: a message for a 422, naming the field
+        assert str(e).split(":")[0] in ("q", "regex", "level", "since", "until", "unit")
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=40))
+def test_time_parses_to_a_finite_number_or_is_refused(value):
+    try:
+        t = parse_time(value, "since", now=1_800_000_000.0)
+    except FilterError:
+        return
+    assert t == t and abs(t) < 1e12  # not NaN, not infinite, not absurd
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=60))
+def test_open_rows_parse_to_pids_or_are_refused(value):
+    try:
+        pids = parse_open(value)
+    except ValueError:
+        return
+    assert all(isinstance(p, int) and 0 < p for p in pids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=st.text(max_size=80))
+def test_current_url_header_never_raises(url):
+    _state_of_url(url)  # any header text: a table state or None, never an exception
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.text(st.characters(min_codepoint=48, max_codepoint=122), min_size=6, max_size=20)
+       .filter(lambda s: s.isalnum()),
+       key=st.sampled_from(["--password=", "--token=", "password=", "api_key=", "--secret="]))
+def test_masked_arguments_never_show_the_secret(secret, key):
+    out = " ".join(mask_argv(["prog", key + secret, "--verbose"]))
+    assert secret not in out and "--verbose" in out
