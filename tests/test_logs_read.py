@@ -117,8 +117,28 @@ def test_tail_reads_a_bounded_amount_of_a_huge_file(tmp_path, monkeypatch):
             self.f.close()
 
     monkeypatch.setattr(builtins, "open", lambda *a, **k: Counting(real_open(*a, **k)))
-    assert read_file(str(p), "big", 10, LogFilter.parse(q="no such text")) == []
-    assert read_bytes <= 5 * 1024 * 1024
+    found = read_file(str(p), "big", 10, LogFilter.parse(q="no such text"))
+    assert found == [] and read_bytes <= 5 * 1024 * 1024
+    assert found.incomplete == "searched the newest 4 MiB of the file only; older lines were not searched"
+
+
+def test_a_search_of_a_whole_small_file_is_complete(tmp_path):
+    p = tmp_path / "small.log"
+    p.write_text("Nov 26 10:00:00 host app[1]: hello\n")
+    found = read_file(str(p), "small", 10, LogFilter.parse(q="no such text"))
+    assert found == [] and found.incomplete is None
+
+
+def test_api_says_when_a_search_was_cut_short(make_client, tmp_path, monkeypatch):
+    from monitor.logs import reader
+    monkeypatch.setattr(reader, "MAX_SCAN", 1024)
+    p = tmp_path / "app.log"
+    p.write_text("".join(f"Nov 26 10:00:{i % 60:02d} host app[1]: line {i}\n" for i in range(500)))
+    c = make_client(tick=60, log_sources=[{"name": "app", "kind": "file", "path": str(p)}])
+    body = c.get("/api/logs", params={"source": "app", "q": "no such text"}).json()
+    assert body["count"] == 0
+    assert body["incomplete"] == "searched the newest 1 KiB of the file only; older lines were not searched"
+    assert "older lines were not searched" in c.get("/logs", params={"source": "app", "q": "zzz"}).text
 
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from monitor.logs.filters import UNIT_RE, FilterError, LogFilter, RegexTimeout
@@ -121,6 +121,8 @@ class LogsAnswer(BaseModel):
     kind: str
     count: int
     lines: list[LogLine]
+    incomplete: str | None = Field(None, description="why older matches may be missing (a search "
+                                   "reads at most 64 MiB and 2 s of a file); null when none are")
 
 
 @router.get("/api/logs/sources", response_model=list[SourceStatus],
@@ -142,7 +144,7 @@ async def api_logs(query: QueryDep) -> LogsAnswer:
     except RegexTimeout as e:
         raise HTTPException(422, str(e)) from None
     return LogsAnswer(source=query.source.name, kind=query.source.kind, count=len(found),
-                      lines=found)
+                      lines=found, incomplete=getattr(found, "incomplete", None))
 
 
 # -- HTML ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ bounded read. The journal is asked for the lines by journalctl itself (journal.r
 """
 from __future__ import annotations
 
+import os
 import time
 
 from . import journal
@@ -40,16 +41,28 @@ def read_lines(source: LogSource, n: int, filt: LogFilter, end: int | None = Non
     return read_file(path, source.name, n, filt, end)
 
 
-def read_file(path: str, name: str, n: int, filt: LogFilter, end: int | None = None) -> list[LogLine]:
+def _size(n: int) -> str:
+    return f"{n // 2**20} MiB" if n >= 2**20 else f"{n // 1024} KiB"
+
+
+class Found(list):
+    """The lines found, oldest first, and why the search may have missed older matches."""
+
+    incomplete: str | None = None  # e.g. "searched the last 64 MiB only"; None: nothing missed
+
+
+def read_file(path: str, name: str, n: int, filt: LogFilter, end: int | None = None) -> Found:
     match = filt.matcher() if filt.active else None
     q = filt.q.casefold() if filt.q else None
     year = time.localtime().tm_year
     deadline = time.monotonic() + SCAN_SECONDS
-    out: list[LogLine] = []
+    out = Found()
     try:
+        size = os.stat(path).st_size if end is None else end
         for i, raw in enumerate(reverse_lines(path, end, max_bytes=MAX_SCAN)):
             # At the top, so that lines skipped by a `continue` below count too (cheap: 1 in 1000).
             if i % 1000 == 999 and time.monotonic() > deadline:
+                out.incomplete = f"search stopped after {SCAN_SECONDS:g} s; older lines were not searched"
                 break
             if match is None:
                 out.append(parse_file_line(decode(raw), name, year))
@@ -71,6 +84,10 @@ def read_file(path: str, name: str, n: int, filt: LogFilter, end: int | None = N
                     break
             elif filt.since is not None and line.time is not None and line.time < filt.since - SINCE_SLACK:
                 break
+        else:  # ran out of lines: the whole file, unless it is bigger than one search may read
+            if size > MAX_SCAN:
+                out.incomplete = (f"searched the newest {_size(MAX_SCAN)} of the file only; "
+                                  "older lines were not searched")
     except PermissionError:
         raise SourceUnavailable("permission denied: run as root or grant read access") from None
     except FileNotFoundError:
