@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     history_seconds: int = Field(
         900, ge=60, le=86400, description="how much history the sparklines and /api/history keep"
     )
+    show_loopback: bool = Field(False, description="list the loopback interface on the network card")
     collector_timeout: float = Field(
         5.0, gt=0, description="a collection slower than this is reported unavailable (hung mount, sensor)"
     )

@@ -102,3 +102,12 @@ def test_collector_on_this_machine_hides_loopback_and_counts_a_listening_socket(
 
     with_lo = NetworkCollector(show_loopback=True).collect(time.monotonic())
     assert "lo" in [i.name for i in with_lo.interfaces]
+
+
+def test_loopback_is_shown_only_when_configured(make_client):
+    hidden = make_client(tick=60).get("/api/network").json()["network"]
+    shown = make_client(tick=60, show_loopback=True).get("/api/network").json()["network"]
+    def names(n):
+        return {i["name"] for i in n["interfaces"]}
+    assert "lo" not in names(hidden) and "lo" in hidden["hidden"]
+    assert "lo" in names(shown)

@@ -15,6 +15,6 @@ from .system import SystemCollector
 def default_collectors(settings=None) -> list[Collector]:
     # Order is the order of cards on the dashboard and of keys in /api/snapshot.
     # ``settings`` (monitor.settings.Settings) reaches the collectors that have options.
-    return [SystemCollector(), CpuCollector(), MemoryCollector(), DisksCollector(), NetworkCollector(),
+    return [SystemCollector(), CpuCollector(), MemoryCollector(), DisksCollector(), NetworkCollector(show_loopback=getattr(settings, "show_loopback", False)),
             SensorsCollector(), ProcessesCollector.from_settings(settings),
             LogsCollector.from_settings(settings)]
