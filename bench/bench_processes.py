@@ -13,7 +13,6 @@ Figures go in the issue's note; nothing here is a test.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.collectors.processes import ATTRS, ProcessesCollector  # noqa: E402
+from _server import free_port, start_console, stop  # noqa: E402  (bench/ is on sys.path)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -53,21 +53,6 @@ def bench_sampling(ticks: int) -> tuple[float, float]:
             p.info  # noqa: B018 - the floor only reads
         floor.append(time.perf_counter() - t)
     return statistics.median(ours), statistics.median(floor)
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "SERVER_MONITOR_TICK": "1"}
-    proc = subprocess.Popen([sys.executable, "main.py", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def wait_total(url: str, at_least: int, timeout: float = 30) -> int:
@@ -121,11 +106,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400, help="HTTP requests per measurement")
     args = ap.parse_args()
 
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start_server(port)
+    port = free_port()
+    server = start_console(port, {"SERVER_MONITOR_TICK": "1"})
     url = f"http://127.0.0.1:{port}"
     idle: list[subprocess.Popen] = []
     try:
@@ -142,11 +124,7 @@ def main() -> None:
             p.kill()
         for p in idle:
             p.wait(10)
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 if __name__ == "__main__":

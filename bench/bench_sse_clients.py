@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from _server import free_port, start_console, stop  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,19 +112,6 @@ def settle(url: str, headers: dict, baseline_tasks: int, timeout: float = 15.0) 
     return stats
 
 
-def start_console(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "main.py", "--port", str(port)], cwd=ROOT,
-                            env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("console did not start")
-
-
 def mib(n: float) -> str:
     return f"{n / 2**20:.1f} MiB"
 
@@ -148,10 +133,7 @@ def main() -> None:
     proc = None
     url = args.url
     if url is None:
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         proc = start_console(port)
         url = f"http://127.0.0.1:{port}"
     try:
@@ -183,8 +165,7 @@ def main() -> None:
                   f"p99 {p99_gap:.2f} s")
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+            stop(proc)
 
 
 if __name__ == "__main__":

@@ -14,42 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
+
+from _server import free_port, start_console, stop  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_console() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "SERVER_MONITOR_TICK": "1"}
-    proc = subprocess.Popen([sys.executable, "main.py", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("console did not start")
 
 
 def sample(page, cdp) -> dict[str, float]:
@@ -78,7 +53,11 @@ def main() -> None:
     ap.add_argument("--url", help="a running console; default: start one on a free port")
     args = ap.parse_args()
 
-    proc, url = (None, args.url.rstrip("/")) if args.url else start_console()
+    if args.url:
+        proc, url = None, args.url.rstrip("/")
+    else:
+        port = free_port()
+        proc, url = start_console(port, {"SERVER_MONITOR_TICK": "1"}), f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -103,8 +82,7 @@ def main() -> None:
             browser.close()
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+            stop(proc)
 
 
 if __name__ == "__main__":

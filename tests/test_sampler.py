@@ -44,6 +44,17 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def one_snapshot():
+    """A store holding one real snapshot of the system and memory areas."""
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [SystemCollector(), MemoryCollector()], tick=1, timeout=1)
+        snap = await sampler.sample_once()
+        sampler.close()
+        return store, snap
+    return run(go())
+
+
 def test_failing_area_is_unavailable_others_publish():
     async def go():
         store = Store(10)
@@ -138,14 +149,7 @@ def test_history_ring_buffer_is_bounded_and_windowed():
 
 
 def test_sse_bytes_are_made_once_per_snapshot():
-    async def go():
-        store = Store(10)
-        sampler = Sampler(store, [SystemCollector(), MemoryCollector()], tick=1, timeout=1)
-        snap = await sampler.sample_once()
-        sampler.close()
-        return store, snap
-
-    store, snap = run(go())
+    store, snap = one_snapshot()
     a = encoded_events(store, snap, ["system", "memory"])
     b = encoded_events(store, snap, ["system", "memory"])
     assert a is b  # the second client got the very same bytes: no second render
@@ -183,14 +187,7 @@ def test_fault_shows_on_page_and_api_while_others_update(make_client):
 def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
     from views import cards
 
-    async def go():
-        store = Store(10)
-        sampler = Sampler(store, [SystemCollector(), MemoryCollector()], tick=1, timeout=1)
-        snap = await sampler.sample_once()
-        sampler.close()
-        return store, snap
-
-    store, snap = run(go())
+    store, snap = one_snapshot()
     real = cards.card_context
 
     def broken(store_, snap_, area):
