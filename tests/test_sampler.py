@@ -207,3 +207,35 @@ def test_history_drops_series_that_stopped_arriving():
     assert h.names() == ["cpu.percent", "network.vnet0.bytes_recv_per_s"]
     h.add(61.0, {"cpu.percent": 7.0})
     assert h.names() == ["cpu.percent"]
+
+
+def test_cards_are_marked_safe_only_after_autoescaped_rendering():
+    """render_card wraps a card in Markup (so the page and SSE do not escape it twice): that is
+    safe only because the template escaped the host data first. A hostile hostname proves it."""
+    from monitor.collectors.system import System
+    from views.cards import render_card
+
+    class HostileHost:
+        name, model, interval = "system", System, 0.0
+
+        def collect(self, now):
+            return System(hostname='<img src=x onerror=alert(1)>"', os_name=None, os_version=None,
+                          os_id=None, os_pretty_name="<script>alert(2)</script>", kernel="k",
+                          arch="x", boot_time=0.0, uptime=1.0, cpu_model=None, cpu_logical=1,
+                          cpu_physical=1)
+
+        def series(self, data):
+            return {}
+
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [HostileHost()], tick=1, timeout=1)
+        snap = await sampler.sample_once()
+        sampler.close()
+        return store, snap
+
+    store, snap = run(go())
+    html = str(render_card(store, snap, "system"))
+    assert "<img" not in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)" in html
+    assert "&lt;img" in encoded_events(store, snap, ["system"]).decode()

@@ -29,6 +29,8 @@ def card_context(store: Store, snap: Snapshot, area: str) -> dict:
 def render_card(store: Store, snap: Snapshot, area: str) -> Markup:
     """The inner HTML of the card ``area`` (partials/<area>.html) for this snapshot."""
     def make() -> Markup:
+        # Markup only says "already escaped": the template escaped every host value (autoescape,
+        # views/templating.py), so the page and the SSE stream must not escape it a second time.
         try:
             return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area)))
         except Exception:  # a template bug in one card must not take the stream or page down
