@@ -85,9 +85,6 @@ class History:
         since = buf[-1][0] - seconds
         return [p for p in buf if p[0] >= since]
 
-    def values(self, name: str, seconds: float | None = None) -> list[float]:
-        return [v for _, v in self.points(name, seconds)]
-
 
 class Store:
     """The latest snapshot, its history, and a condition every waiting view is woken on."""
