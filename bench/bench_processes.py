@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.collectors.processes import ATTRS, ProcessesCollector  # noqa: E402
-from _server import free_port, start_console, stop  # noqa: E402  (bench/ is on sys.path)
+from bench._server import free_port, start_console, stop  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

@@ -21,14 +21,17 @@ import argparse
 import asyncio
 import random
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from _server import free_port, start_console, stop  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script or imported by tests: bench._server either way
+
+from bench._server import free_port, start_console, stop  # noqa: E402
 
 
 @dataclass
