@@ -9,7 +9,13 @@
 Everything is read inside ``Process.oneshot()`` (one pass over /proc/PID/stat, status, ...).
 A field the console may not read (AccessDenied: another user's cwd, fds, I/O) is None and named in
 ``denied`` so pages can say "access denied" instead of failing. The environment is never read: it
-carries secrets. Command lines are masked (monitor/masking.py) unless ``mask=False``.
+carries secrets. Command lines are masked (monitor/masking.py) unless ``mask=False``, on the raw
+argv and before they are cleaned and cut to ``DETAIL_CMDLINE_LIMIT`` characters (the order is
+explained in monitor/collectors/processes.py).
+
+Every string read from the host (name, exe, cwd, user name, command line, open-file paths,
+cgroup paths and so unit names) is cleaned where it is read (monitor/text.py): a path with
+``\xff`` or a name with an escape sequence is shown, escaped, never a 500.
 
 PIDs are reused: a caller that knows the process's start time passes ``started`` and gets
 ``PidReused`` (not another process's detail) when the PID now belongs to someone else.
@@ -26,8 +32,9 @@ from typing import Any, TypeVar
 import psutil
 from pydantic import BaseModel, Field
 
-from monitor.collectors.processes import ProcessRow, printable
+from monitor.collectors.processes import DETAIL_CMDLINE_LIMIT, NAME_LIMIT, ProcessRow, bounded_argv
 from monitor.masking import mask_argv
+from monitor.text import clean, clean_or_none
 
 T = TypeVar("T")
 PROC = Path("/proc")
@@ -35,6 +42,8 @@ OPEN_FILES_SHOWN = 20
 CONNECTIONS_SHOWN = 50
 # Listing open files reads /proc/PID/fdinfo per file: skip it for processes with very many fds.
 OPEN_FILES_MAX_SCAN = 2000
+PATH_LIMIT = 4096  # PATH_MAX: the longest path the kernel hands out for cwd, exe, an fd
+CGROUP_LIMIT = 65536  # /proc/PID/cgroup read at most this far (one line per v1 hierarchy)
 STARTED_TOLERANCE = 0.05  # seconds; create_time is derived from clock ticks since boot
 
 
@@ -217,8 +226,10 @@ IO_BASELINES = _IoBaselines()
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _read_proc_file(pid: int, name: str) -> str:
-    return (PROC / str(pid) / name).read_text()
+def _read_proc_file(pid: int, name: str, limit: int = 4096) -> bytes:
+    """A /proc file's first ``limit`` bytes, as bytes: a cgroup path may be any bytes."""
+    with open(PROC / str(pid) / name, "rb") as f:
+        return f.read(limit)
 
 
 def read_detail(pid: int, started: float | None = None,
@@ -266,23 +277,24 @@ def read_detail(pid: int, started: float | None = None,
         io = get("io", proc.io_counters)
         num_fds = get("num_fds", proc.num_fds)
         detail: dict[str, Any] = dict(
-            exe=get("exe", proc.exe),
-            cwd=get("cwd", proc.cwd),
-            username=get("username", proc.username),
+            exe=clean_or_none(get("exe", proc.exe), PATH_LIMIT),
+            cwd=clean_or_none(get("cwd", proc.cwd), PATH_LIMIT),
+            username=clean_or_none(get("username", proc.username), NAME_LIMIT),
             status=get("status", proc.status),
             num_threads=get("num_threads", proc.num_threads),
             nice=get("nice", proc.nice),
             ionice=_asdict(get("ionice", proc.ionice)),
         )
-    if argv is not None:
-        argv = [printable(a) for a in (mask_argv(argv) if mask else argv)]
+    if argv is not None:  # masked whole and raw first, then cleaned and cut
+        argv = bounded_argv(mask_argv(argv) if mask else argv, DETAIL_CMDLINE_LIMIT)
 
     files = None
     if num_fds is not None and num_fds <= OPEN_FILES_MAX_SCAN:
         files = get("open_files", proc.open_files)
     conns = get("connections", lambda: proc.net_connections(kind="inet"))
-    cg_text = get("cgroups", lambda: _read_proc_file(pid, "cgroup")) or ""
-    cgroups = parse_cgroup(cg_text)
+    cg_raw = get("cgroups", lambda: _read_proc_file(pid, "cgroup", CGROUP_LIMIT)) or b""
+    # Split first, clean each line: cleaning shows a newline as "\x0a".
+    cgroups = parse_cgroup("\n".join(clean(line, PATH_LIMIT) for line in cg_raw.splitlines()))
     unit, slice_ = unit_of(systemd_path(cgroups))
     oom = get("oom_score", lambda: int(_read_proc_file(pid, "oom_score")))
     oom_adj = get("oom_score_adj", lambda: int(_read_proc_file(pid, "oom_score_adj")))
@@ -302,7 +314,7 @@ def read_detail(pid: int, started: float | None = None,
     children = sorted((r for r in rows.values() if r.ppid == pid and r.create_time >= create_time - 1),
                       key=lambda r: r.pid)
     return ProcessDetail(
-        pid=pid, ppid=ppid, name=printable(name), cmdline=argv,
+        pid=pid, ppid=ppid, name=clean(name, NAME_LIMIT), cmdline=argv,
         uids=_asdict(uids), gids=_asdict(gids),
         create_time=create_time, age=max(0.0, time.time() - create_time),
         cpu_percent=row.cpu_percent if same_process else None,
@@ -311,7 +323,7 @@ def read_detail(pid: int, started: float | None = None,
         memory=_memory(mem, full),
         io=io_model,
         num_fds=num_fds,
-        open_files=[OpenFile(fd=f.fd, path=printable(f.path)) for f in files[:OPEN_FILES_SHOWN]]
+        open_files=[OpenFile(fd=f.fd, path=clean(f.path, PATH_LIMIT)) for f in files[:OPEN_FILES_SHOWN]]
         if files is not None else None,
         open_files_total=len(files) if files is not None else None,
         connections=[_connection(c) for c in conns[:CONNECTIONS_SHOWN]] if conns is not None else None,
@@ -328,7 +340,7 @@ def read_detail(pid: int, started: float | None = None,
 
 def _safe_name(proc: psutil.Process) -> str:
     try:
-        return printable(proc.name())
+        return clean(proc.name(), NAME_LIMIT)
     except psutil.Error:
         return "unknown"
 
@@ -353,5 +365,6 @@ def _addr(a: Any) -> str:
 
 
 def _connection(c: Any) -> Connection:
+    # Addresses and states are psutil's own formatting of numbers: nothing a user can choose.
     return Connection(fd=c.fd, family=c.family.name, type=c.type.name,
                       laddr=_addr(c.laddr), raddr=_addr(c.raddr), status=c.status)

@@ -21,6 +21,11 @@ it also gives inode counts. Each statvfs runs in its own daemon thread with a sh
 hung NFS server makes that one filesystem "not answering", never the tick. A mount whose call is
 still stuck is not asked again until the call returns, so stuck threads cannot pile up.
 
+Mount points, devices and filesystem types are any bytes a user with a mount (FUSE, udisks) may
+choose: mountinfo is read as bytes and decoded like the kernel's own paths (surrogateescape), so
+statvfs gets the real path, and what the model shows is cleaned (monitor/text.py: invalid UTF-8
+as U+FFFD, controls and bidi marks as visible escapes).
+
 History series (``series()``): ``disks.read_bytes_per_s``, ``disks.write_bytes_per_s``,
 ``disks.busy_percent`` (busiest device) and ``disks.<mountpoint>.percent`` per filesystem,
 e.g. ``disks./.percent``, ``disks./var/lib.percent``.
@@ -38,6 +43,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import psutil
+
+from monitor.text import clean
 
 from .base import AreaModel, rate
 
@@ -293,8 +300,10 @@ class DisksCollector:
         return out
 
     def collect(self, now: float) -> Disks:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
-            filesystems = real_filesystems(parse_mountinfo(f.read()))
+        # Bytes decoded as the OS decodes paths: Mount.mountpoint is the path statvfs needs
+        # (a mount point with \xff holds "\udcff"); only the model's strings are cleaned.
+        with open("/proc/self/mountinfo", "rb") as f:
+            filesystems = real_filesystems(parse_mountinfo(os.fsdecode(f.read())))
         usage = self.read_usage([m.mountpoint for m, _ in filesystems])
         shown = []
         for m, others in filesystems:
@@ -313,15 +322,15 @@ class DisksCollector:
                 numbers.update(fill_rate=None if fr is None else round(fr, 1),
                                full_in=time_to_full(numbers["free"], fr), error=None)
             shown.append(Filesystem(
-                device=m.source, mountpoint=m.mountpoint, fstype=m.fstype,
-                read_only="ro" in m.options, also_mounted_at=others, **numbers))
+                device=clean(m.source), mountpoint=clean(m.mountpoint), fstype=clean(m.fstype),
+                read_only="ro" in m.options, also_mounted_at=[clean(o) for o in others], **numbers))
         # Fullest first, and "not answering" before all: the rows a clipped wall card must keep.
         shown.sort(key=lambda fs: (fs.error is None, -(fs.percent or 0.0), fs.mountpoint))
         # Forget windows of unmounted filesystems.
         for mp in set(self._used) - {m.mountpoint for m, _ in filesystems}:
             del self._used[mp]
 
-        io = {k: v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
+        io = {clean(k): v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
         devices = shape_devices(io, self._prev_io, now - self._prev_at)
         self._prev_io, self._prev_at = io, now
         return Disks(

@@ -16,6 +16,9 @@ TCP states are counted from /proc/net/tcp and /proc/net/tcp6 directly: psutil.ne
 would also map every socket to its process by walking every /proc/<pid>/fd, which costs far more
 than the count needs. State names are psutil's (``psutil.CONN_ESTABLISHED`` == "ESTABLISHED").
 
+Interface names are cleaned where they are read (monitor/text.py): a name is up to 15 bytes that
+whoever created the interface chose (a user namespace's own, a VPN client's tun device).
+
 History series (``series()``): ``network.bytes_recv_per_s``, ``network.bytes_sent_per_s`` (sums
 over visible interfaces) and ``network.<interface>.bytes_recv_per_s`` / ``.bytes_sent_per_s``.
 """
@@ -27,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import psutil
+
+from monitor.text import clean
 
 from .base import AreaModel, rate
 
@@ -150,7 +155,7 @@ def read() -> tuple[dict[str, NicRaw], dict[str, int]]:
     io = psutil.net_io_counters(pernic=True)
     nics = {}
     for name, st in stats.items():
-        nics[name] = NicRaw(
+        nics[clean(name)] = NicRaw(
             isup=st.isup, speed=st.speed, duplex=_DUPLEX.get(st.duplex), mtu=st.mtu,
             flags=getattr(st, "flags", ""),
             addresses=tuple((_FAMILIES[a.family], a.address, a.netmask)

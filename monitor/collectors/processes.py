@@ -10,8 +10,20 @@ Sample (a quiet build machine; the card shows the top by CPU, /processes the ful
 ``psutil.Process`` objects are kept across ticks (our own table, not process_iter's global cache
 that any other caller would reset), so ``cpu_percent`` measures the interval between two of our
 own reads: a process seen for the first time has ``cpu_percent=None`` until its second tick.
-Processes that vanish mid-scan are skipped; fields the console may not read are None. Command
-lines are masked (monitor/masking.py) before anything else sees them, unless ``mask_secrets`` is off.
+Processes that vanish mid-scan are skipped; fields the console may not read are None.
+
+Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
+marks as visible escapes). A command line goes through three steps, in this order:
+  1. masked (monitor/masking.py) on the raw argv, whole: masking must see every byte the program
+     got, and a cut made before it could leave half a secret unmasked ("Bearer ab", a URL's
+     password without its "@");
+  2. cleaned: escapes only *add* backslash text in place of a control or an undecodable byte and
+     never remove a mask, so cleaning cannot turn masked text back into a secret;
+  3. bounded: at most ``CMDLINE_LIMIT`` characters of it are kept in the row (table, API, filter),
+     the last kept argument ending in "…[truncated, N characters]". Cutting masked text cannot
+     reveal anything: the secrets are already gone.
+Masking and cleaning run once per process and command line (cached by the argv's hash), so a
+2 MiB command line costs once, not every tick. Unless ``mask_secrets`` is off.
 
 Only the summary (counts, top N) is part of the snapshot's JSON; the full ``rows`` list is
 excluded from it and served, sorted and filtered, by /api/processes and /processes.
@@ -19,7 +31,6 @@ excluded from it and served, sorted and filtered, by /api/processes and /process
 from __future__ import annotations
 
 import pwd
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -28,6 +39,7 @@ import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.masking import mask_argv
+from monitor.text import TRUNCATED, clean, clean_cut
 
 from .base import AreaModel
 
@@ -53,7 +65,14 @@ ATTRS = ["ppid", "name", "uids", "status", "cpu_percent", "memory_info", "num_th
          "create_time", "cmdline"]
 TOP_N = 8
 COMMAND_LIMIT = 160  # characters of the shortened command line shown in the table
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters of the (masked, cleaned) command line kept per process in the table and the API:
+# Linux allows 2 MiB of arguments, and every row is kept for every viewer. The detail page
+# (monitor/process_detail.py) reads one process per request and keeps DETAIL_CMDLINE_LIMIT.
+CMDLINE_LIMIT = 4096
+DETAIL_CMDLINE_LIMIT = 65536
+# A process name is comm (15 bytes), but psutil extends it from argv[0] when comm is full:
+# it can be as long as an argument. User names come from NSS (LDAP, sssd): any text.
+NAME_LIMIT = 256
 
 
 class ProcessRow(BaseModel):
@@ -91,10 +110,32 @@ class Processes(AreaModel):
 
 # -- shaping (pure: unit tests call these on literal input) -------------------------------------
 
-def printable(text: str) -> str:
-    """Control characters (ANSI escapes, newlines) shown as \\x1b instead of acting on a terminal
-    or breaking a table row."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+def printable(text: str | bytes | None) -> str:
+    """Kept for callers of the old name: monitor.text.clean (controls shown as \\x1b, invalid
+    UTF-8 as U+FFFD, bidi marks as \\u202e)."""
+    return clean(text)
+
+
+def bounded_argv(argv: Sequence[str], limit: int = CMDLINE_LIMIT) -> list[str]:
+    """Cleaned arguments, at most ``limit`` characters in all (a space counted between two).
+
+    Only what is kept is cleaned, so 10,000 arguments or one of 128 KiB cost what ``limit``
+    characters cost. The last kept argument ends with how long the whole command line was.
+
+    >>> bounded_argv(["sleep", "A" * 10], limit=9)
+    ['sleep', 'AAA…[truncated, 16 characters]']
+    """
+    out: list[str] = []
+    room = limit
+    for arg in argv:
+        text, cut = clean_cut(arg, max(room, 0))
+        if cut:
+            total = sum(map(len, argv)) + len(argv) - 1  # the joined length
+            out.append(text + TRUNCATED.format(total))
+            return out
+        out.append(text)
+        room -= len(text) + 1
+    return out
 
 
 def short_cmdline(argv: Sequence[str], name: str, limit: int = COMMAND_LIMIT) -> str:
@@ -106,13 +147,21 @@ def short_cmdline(argv: Sequence[str], name: str, limit: int = COMMAND_LIMIT) ->
     '[kworker/0:1]'
     """
     if not argv or not any(argv):
-        return f"[{printable(name)}]"  # kernel threads and zombies have no command line
+        return f"[{clean(name)}]"  # kernel threads and zombies have no command line
     head = argv[0]
     if head.startswith("/") and " " not in head:
         head = head.rsplit("/", 1)[-1] or head
-    text = printable(" ".join([head, *argv[1:]]).strip())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
+    # Joined from at most ``limit`` characters: argv may be 10,000 arguments long.
+    parts, size = [], 0
+    for a in (head, *argv[1:]):
+        parts.append(a)
+        size += len(a) + 1
+        if size > limit:
+            break
+    joined = " ".join(parts).strip()
+    text, cut = clean_cut(joined, limit)
+    if cut:
+        text = clean_cut(joined, limit - 1)[0].rstrip() + "…"
     return text
 
 
@@ -167,7 +216,7 @@ def _user_name(uid: int, cache: dict[int, str]) -> str:
     name = cache.get(uid)
     if name is None:
         try:
-            name = pwd.getpwuid(uid).pw_name
+            name = clean(pwd.getpwuid(uid).pw_name, NAME_LIMIT)
         except KeyError:  # a uid with no passwd entry (containers): show the number, like ps
             name = str(uid)
         cache[uid] = name
@@ -185,7 +234,7 @@ class ProcessesCollector:
         self.mask_secrets = mask_secrets
         self.top_n = top_n
         self._procs: dict[int, psutil.Process] = {}  # kept across ticks: cpu_percent's baseline
-        self._argv: dict[int, tuple[tuple[str, ...], list[str], str]] = {}  # pid -> (raw, masked, short)
+        self._argv: dict[int, tuple[tuple[int, int], list[str], str]] = {}  # pid -> (argv key, masked, short)
         self._users: dict[int, str] = {}
         self._total_mem = psutil.virtual_memory().total
 
@@ -198,14 +247,17 @@ class ProcessesCollector:
         return cls(interval=settings.process_interval, mask_secrets=settings.mask_secrets)
 
     def _command(self, pid: int, argv: list[str] | None, name: str) -> tuple[list[str], str]:
-        """Masked argv and its short form, recomputed only when the raw argv changed."""
+        """Masked, cleaned, bounded argv and its short form (see the module docstring for the
+        order), recomputed only when the raw argv changed. The cache keeps the argv's hash, not
+        the argv: a 2 MiB command line is not held twice per process."""
         raw = tuple(argv or ())
+        key = (len(raw), hash(raw))
         cached = self._argv.get(pid)
-        if cached is not None and cached[0] == raw:
+        if cached is not None and cached[0] == key:
             return cached[1], cached[2]
-        masked = [printable(a) for a in (mask_argv(list(raw)) if self.mask_secrets else raw)]
+        masked = bounded_argv(mask_argv(list(raw)) if self.mask_secrets else raw)
         short = short_cmdline(masked, name)
-        self._argv[pid] = (raw, masked, short)
+        self._argv[pid] = (key, masked, short)
         return masked, short
 
     def collect(self, now: float) -> Processes:
@@ -236,14 +288,14 @@ class ProcessesCollector:
         return summarize(rows, self.top_n)
 
     def _row(self, pid: int, info: dict, first: bool) -> ProcessRow:
-        name = info["name"] or str(pid)
+        name = clean(info["name"], NAME_LIMIT) if info["name"] else str(pid)
         mem = info["memory_info"]
         uids = info["uids"]
         cmdline, command = self._command(pid, info["cmdline"], name)
         return ProcessRow(
             pid=pid,
             ppid=info["ppid"],
-            name=printable(name),
+            name=name,
             username=_user_name(uids.real, self._users) if uids else None,
             status=info["status"],
             # the first cpu_percent() of a Process object is a meaningless 0.0: say "unknown"

@@ -11,6 +11,9 @@ A VM or container usually has none of these: psutil returns empty dicts and None
 is still collected fine with ``present=False`` (the card says "no sensors on this host"). That is
 a fact about the host, not a failure.
 
+Chip names and labels come from hwmon files that drivers (and out-of-tree modules) fill in:
+they are cleaned where they are read (monitor/text.py).
+
 History series (``series()``): ``sensors.hottest`` (the highest current temperature, °C).
 """
 from __future__ import annotations
@@ -20,7 +23,11 @@ from typing import Any
 
 import psutil
 
+from monitor.text import clean
+
 from .base import AreaModel
+
+LABEL_LIMIT = 128
 
 
 class Temperature(AreaModel):
@@ -95,10 +102,16 @@ def read() -> tuple[dict, dict, dict | None]:
     fans = psutil.sensors_fans() if hasattr(psutil, "sensors_fans") else {}
     battery = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
     return (
-        {chip: [e._asdict() for e in entries] for chip, entries in (temps or {}).items()},
-        {chip: [e._asdict() for e in entries] for chip, entries in (fans or {}).items()},
+        {clean(chip, LABEL_LIMIT): [_entry(e) for e in entries] for chip, entries in (temps or {}).items()},
+        {clean(chip, LABEL_LIMIT): [_entry(e) for e in entries] for chip, entries in (fans or {}).items()},
         battery._asdict() if battery is not None else None,
     )
+
+
+def _entry(e: Any) -> dict[str, Any]:
+    d = e._asdict()
+    d["label"] = clean(d.get("label"), LABEL_LIMIT)
+    return d
 
 
 class SensorsCollector:

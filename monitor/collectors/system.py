@@ -4,6 +4,9 @@ Sample:
     hostname=build-7 os_name="Rocky Linux" os_version="9.4 (Blue Onyx)"
     os_pretty_name="Rocky Linux 9.4 (Blue Onyx)" kernel=5.14.0-427.el9.x86_64 arch=x86_64
     boot_time=1764150000.0 uptime=86400.0 cpu_model="AMD EPYC 7B13" cpu_logical=2 cpu_physical=1
+
+Every string is cleaned where it is read (monitor/text.py): the host name is in every page's
+title and header, and os-release is a file an image builder (or a container) writes.
 """
 from __future__ import annotations
 
@@ -14,7 +17,11 @@ import time
 
 import psutil
 
+from monitor.text import clean, clean_or_none
+
 from .base import AreaModel
+
+FIELD_LIMIT = 256  # a host name is at most 64 bytes; os-release values and cpuinfo are short
 
 
 class System(AreaModel):
@@ -75,13 +82,13 @@ class SystemCollector:
         # What cannot change while the process runs is read once.
         osr = parse_os_release(_read_text("/etc/os-release") or _read_text("/usr/lib/os-release"))
         self._static = dict(
-            os_name=osr.get("NAME"),
-            os_version=osr.get("VERSION") or osr.get("VERSION_ID"),
-            os_id=osr.get("ID"),
-            os_pretty_name=osr.get("PRETTY_NAME"),
-            kernel=platform.release(),
-            arch=platform.machine(),
-            cpu_model=parse_cpu_model(_read_text("/proc/cpuinfo")),
+            os_name=clean_or_none(osr.get("NAME"), FIELD_LIMIT),
+            os_version=clean_or_none(osr.get("VERSION") or osr.get("VERSION_ID"), FIELD_LIMIT),
+            os_id=clean_or_none(osr.get("ID"), FIELD_LIMIT),
+            os_pretty_name=clean_or_none(osr.get("PRETTY_NAME"), FIELD_LIMIT),
+            kernel=clean(platform.release(), FIELD_LIMIT),
+            arch=clean(platform.machine(), FIELD_LIMIT),
+            cpu_model=clean_or_none(parse_cpu_model(_read_text("/proc/cpuinfo")), FIELD_LIMIT),
             cpu_logical=psutil.cpu_count(logical=True),
             cpu_physical=psutil.cpu_count(logical=False),
         )
@@ -89,7 +96,7 @@ class SystemCollector:
     def collect(self, now: float) -> System:
         boot = psutil.boot_time()
         return System(
-            hostname=socket.gethostname(),
+            hostname=clean(socket.gethostname(), FIELD_LIMIT),
             boot_time=boot,
             uptime=round(max(0.0, time.time() - boot), 1),
             **self._static,

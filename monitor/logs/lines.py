@@ -6,9 +6,12 @@
 
 Levels are syslog priorities (0 emerg … 7 debug), the journal's PRIORITY field; for file lines a
 best-effort guess from words like "error" or "warning" (None when the line says nothing).
-Messages are made inert here, once: ANSI escape sequences are removed and other control
-characters become visible symbols (U+2400 block), so neither a terminal nor a page can be steered
-by a log line. HTML is left as text; autoescape in the templates makes it inert in the browser.
+Messages are made inert here, once: ANSI escape sequences are removed, and everything else that
+could steer a terminal or a page (C0 and C1 controls, NEL U+0085, the bidi overrides U+202E and
+friends) is shown as a visible escape (``\x07``, ``\x85``, ``\u202e``) by monitor/text.py, the
+one scheme every host string uses; tab is kept. Invalid UTF-8 became U+FFFD in ``decode``, and a
+lone surrogate (a journal JSON string may carry one) becomes U+FFFD too. HTML is left as text;
+autoescape in the templates makes it inert in the browser.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import time
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, computed_field
+
+from monitor.text import clean_cut
 
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
@@ -51,15 +56,21 @@ class LogLine(BaseModel):
 
 # CSI (ESC [ … final), OSC (ESC ] … BEL or ST), other two-byte ESC sequences, and the 8-bit CSI.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Raw characters looked at per message: escapes only shorten a line, and the rest would be cut.
+_SCAN_MAX = 4 * MAX_MESSAGE
 
 
 def inert(text: str) -> str:
-    """Remove ANSI escapes; show every other control character (bar tab) as its visible symbol."""
-    text = _ANSI.sub("", text)
-    text = _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() != "\x7f" else "\u2421", text)
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE] + " …[truncated]"
+    """Remove ANSI escapes; show every other control character (bar tab), C1 control and bidi
+    mark as a visible escape (monitor.text.clean); at most MAX_MESSAGE characters."""
+    long = len(text) > _SCAN_MAX
+    if long:  # bound the work: a 10 MB line costs what its first 32 KiB cost
+        text = text[:_SCAN_MAX]
+    if "\x1b" in text or "\x9b" in text:
+        text = _ANSI.sub("", text)
+    text, cut = clean_cut(text, MAX_MESSAGE)
+    if cut or long:
+        text += " …[truncated]"
     return text
 
 
