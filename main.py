@@ -34,11 +34,25 @@ from monitor.settings import Settings, get_settings
 from monitor.logconfig import LOGGING
 from views import api, docs, auth, errors, history, pages, processes, stream
 from views import health, logs, metrics
-from views import runtime
-from views.security import SameOriginWrites, SecurityHeaders
+from views import credentials as secrets, login, runtime
+from views.head import HeadAsGet
+from views.security import AllowedHosts, SameOriginWrites, SecurityHeaders
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("server_monitor")
+
+
+class Console(FastAPI):
+    """FastAPI, plus the connection's transport in each HTTP scope (uvicorn passes its own
+    ``send``, a bound method of the request cycle that holds it), so a stream whose client
+    stopped reading can be aborted instead of waiting forever to drain (views/stream.py)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None:
+                scope[stream.TRANSPORT] = transport
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None,
@@ -65,7 +79,7 @@ def create_app(settings: Settings | None = None,
             judge.events.close()  # open events keep their peak so far across the restart
             await app.state.logs.close()  # stop log followers (and their journalctl processes)
 
-    app = FastAPI(
+    app = Console(
         title="server-monitor",
         summary="Live operations console for one Linux server",
         description="Every answer is read from the sampler's latest snapshot; "
@@ -78,20 +92,28 @@ def create_app(settings: Settings | None = None,
     app.state.settings = settings
     app.state.store = store
     app.state.judge = judge
-    app.state.health_card = lambda snap: health.render_health(snap, judge.events)  # SSE "health"
+    # The health banner for SSE `event: health`, per scope like every card.
+    app.state.health_card = lambda snap, scope: health.render_health(snap, judge.events, scope)
     # Cards on the dashboard, in order; "system" is shown in the page header instead.
     app.state.card_areas = [c.name for c in collectors]
     # Log sources by name (configured, or the host's defaults) and their shared live followers.
     app.state.log_sources = configured_log_sources(settings.log_sources)
     app.state.logs = LogHub(app.state.log_sources, settings.log_follow_interval, settings.log_lines_max)
 
-    # Outermost last: security headers wrap everything (401/403 pages too), then the CSRF
-    # guard, then access control (views/auth.py).
-    app.add_middleware(auth.AccessControl, credentials=auth.load_credentials(settings))
+    # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
+    app.state.credentials = secrets.load_credentials(settings)
+    app.state.attempts = auth.Attempts(settings.login_attempts)
+    # Outermost last: security headers wrap everything (400/401/403 pages too), then the Host
+    # check (DNS rebinding), the CSRF guard, access control, and HEAD answered as GET.
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(auth.AccessControl, credentials=app.state.credentials,
+                       anonymous=settings.anonymous, attempts=app.state.attempts)
     app.add_middleware(SameOriginWrites)
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts, listen_host=settings.host)
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     errors.install(app)
     app.include_router(pages.router)
+    app.include_router(login.router)
     app.include_router(docs.router)
     app.include_router(api.build_router(collectors))
     app.include_router(api.health_router)
@@ -128,13 +150,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--ssl-certfile and --ssl-keyfile go together")
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
     logging.config.dictConfig(LOGGING)
-    try:
-        credentials = auth.load_credentials(settings)
-    except auth.CredentialError as exc:
+    try:  # a token is generated on first start; its file's path is logged, never the token
+        credentials = secrets.load_credentials(settings)
+    except secrets.CredentialError as exc:
         sys.exit(f"server-monitor: {exc}")
-    refusal = auth.refuse_to_listen(args.host, credentials)
-    if refusal:
-        sys.exit(f"server-monitor: {refusal}")
     log.info("%s", credentials.describe())
     # SIGHUP (a closed terminal, `kill -HUP`) stops as gracefully as SIGTERM: streams closed,
     # open events recorded. Left to its default it would end the process on the spot.

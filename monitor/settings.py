@@ -15,6 +15,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
@@ -62,6 +64,21 @@ class Settings(BaseSettings):
         None, description="read-only secret that opens only the overview pages, /wall, /stream and overview JSON"
     )
     display_token_file: Path | None = Field(None, description="file holding the display secret")
+    metrics_token: SecretStr | None = Field(
+        None, description="scrape-only secret: opens /metrics and nothing else (for Prometheus)")
+    metrics_token_file: Path | None = Field(None, description="file holding the scrape-only secret")
+    # What a request from this host (loopback) without a credential gets. "display": the overview
+    # only, never command lines, open files or log text, which other local users could not read
+    # themselves; "full": everything, for a single-user machine; "none": nothing but /login.
+    anonymous: Literal["display", "full", "none"] = Field(
+        "display", description="what a loopback request without a credential may see")
+    # DNS rebinding: a page on evil.example whose name resolves to 127.0.0.1 must not be served.
+    # Loopback names and addresses are always allowed; add the names the console is reached by
+    # (the reverse proxy's server_name, the address it listens on). "*" turns the check off.
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Host header values served besides loopback ones")
+    login_attempts: int = Field(
+        10, ge=1, le=1000, description="failed logins per client address per minute before 429")
     # CSP frame-ancestors: who may put the console in a frame. "'none'" forbids it; a dashboard
     # embedded on purpose names its origin, e.g. "https://grafana.example.com". Only characters
     # of a CSP source list, so a setting can never inject another header or directive.
@@ -80,6 +97,8 @@ class Settings(BaseSettings):
     events_keep: int = Field(500, ge=10, le=100_000, description="events kept in the file and the API")
     health_status_warning: int = Field(200, ge=200, le=599, description="/api/health's HTTP status when warning")
     health_status_critical: int = Field(503, ge=200, le=599, description="/api/health's HTTP status when critical")
+    health_status_unknown: int = Field(
+        503, ge=200, le=599, description="/api/health's HTTP status when the state cannot be judged")
 
     # Logs (monitor/logs/, views/logs.py). In TOML: [[log_sources]] name = "app", kind = "file",
     # path = "/var/log/app/*.log"; in the environment JSON, SERVER_MONITOR_LOG_SOURCES='[...]'.

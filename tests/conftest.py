@@ -34,20 +34,33 @@ import tempfile  # noqa: E402
 os.environ["SERVER_MONITOR_DATA_DIR"] = tempfile.mkdtemp(prefix="server-monitor-test-")
 
 
+# Every app and server a test builds has this full-access token unless the test sets its own;
+# the shared clients present it, so tests see what an operator who logged in sees. Tests of the
+# anonymous and display scopes build their own clients without it (credential=False).
+TEST_TOKEN = "test-full-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
+
+
 def make_settings(**over):
     from monitor.settings import Settings
+    if "token" not in over and "token_file" not in over:
+        over["token"] = TEST_TOKEN
     return Settings(**over)
 
 
 @pytest.fixture
 def make_client():
-    """Build an app (optionally with custom settings/collectors) and run its lifespan."""
+    """Build an app (optionally with custom settings/collectors) and run its lifespan. The client
+    talks to http://127.0.0.1 (the Host check refuses TestClient's "testserver") and presents
+    TEST_TOKEN unless ``credential=False`` or the test configured another token."""
     from main import create_app
     clients: list[TestClient] = []
 
-    def build(collectors=None, **settings) -> TestClient:
+    def build(collectors=None, credential: bool = True, **settings) -> TestClient:
+        own_token = "token" in settings or "token_file" in settings
         app = create_app(make_settings(**settings), collectors=collectors)
-        c = TestClient(app)
+        headers = AUTH if credential and not own_token else None
+        c = TestClient(app, base_url="http://127.0.0.1", headers=headers)
         c.__enter__()
         clients.append(c)
         return c
@@ -76,6 +89,17 @@ class LiveServer:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict:
+        """The credential to present: this server's full token (TEST_TOKEN unless set)."""
+        token = self.env.get("SERVER_MONITOR_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        """GET with this server's credential (``headers=`` adds to it)."""
+        return httpx.get(self.url + path, headers={**self.headers, **kw.pop("headers", {})},
+                         timeout=kw.pop("timeout", 10), **kw)
 
     def start(self, timeout: float = 20.0) -> None:
         self.log_path = ARTIFACTS / f"server-{self.port}.log"
@@ -109,6 +133,8 @@ class LiveServer:
 def _spawn(env_over: dict | None = None, args: list[str] | None = None) -> LiveServer:
     port = free_port()
     env = {**os.environ, "SERVER_MONITOR_TICK": "1", **(env_over or {})}
+    if "SERVER_MONITOR_TOKEN_FILE" not in env:
+        env.setdefault("SERVER_MONITOR_TOKEN", TEST_TOKEN)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env,
                         extra_args=args or [])
     server.start()
@@ -180,7 +206,8 @@ class WatchedPage:
 
 @pytest.fixture
 def watched_page(browser) -> Iterator[WatchedPage]:
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    # Logged in: the page sees what an operator with the full token sees.
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, extra_http_headers=AUTH)
     ctx.add_init_script(CSP_WATCH)
     page = ctx.new_page()
     errors: list[str] = []

@@ -212,7 +212,7 @@ def test_filling_a_filesystem_goes_critical_then_recovers(spawn_server, tmp_path
             break
         time.sleep(0.5)
     assert not [v for v in verdicts if v.get("subject") == mp], verdicts
-    events = httpx.get(server.url + "/api/events").json()["events"]
+    events = server.get("/api/events").json()["events"]
     mine = [e for e in events if e["check"] == "fs_percent" and e.get("subject") == mp]
     assert mine and mine[0]["end"] is not None
 

@@ -40,7 +40,7 @@ def test_warning_on_card_reasons_title_and_favicon(warned, watched_page):
 def test_pages_without_the_banner_poll_the_state(warned, watched_page):
     page = watched_page.page
     for path in ("/processes", "/logs"):
-        r = httpx.get(warned.url + path)
+        r = warned.get(path)
         assert r.status_code == 200 and "/static/health.js" in r.text
         page.goto(warned.url + path)
         page.wait_for_function("(p) => document.title.startsWith(p)", arg="\u26a0 WARNING", timeout=10_000)

@@ -36,7 +36,7 @@ def messages(html: str) -> list[str]:
 
 
 def page_mark(server, source: str) -> tuple[str, str]:
-    page = httpx.get(f"{server.url}/logs?source={source}", timeout=10).text
+    page = server.get(f"/logs?source={source}").text
     return page.split('data-gen="')[1].split('"')[0], page.split('data-seq="')[1].split('"')[0]
 
 
@@ -51,7 +51,7 @@ def test_slow_regex_stops_the_stream_while_the_server_keeps_answering(spawn_serv
     opened = threading.Event()
 
     def listen():
-        with httpx.stream("GET", url, timeout=30) as r:
+        with httpx.stream("GET", url, headers=server.headers, timeout=30) as r:
             assert r.status_code == 200
             opened.set()  # the stream's first event (the follower's status) is already on its way
             events.extend(read_events(r, lambda e: e.get("event") == "end", time.monotonic() + 30))
@@ -82,7 +82,7 @@ def test_reconnect_with_last_event_id_gets_only_newer_lines(spawn_server, tmp_pa
     server = spawn_server(env={"SERVER_MONITOR_LOG_SOURCES": json.dumps([{"name": "live", "path": str(log)}])})
     gen, seq = page_mark(server, "live")
     url = f"{server.url}/logs/stream?source=live&after={gen}:{seq}"  # the page's URL, always the same
-    with httpx.stream("GET", url, timeout=10) as r:
+    with httpx.stream("GET", url, headers=server.headers, timeout=10) as r:
         with open(log, "a") as f:
             f.write("one\ntwo\n")
         first = read_events(r, lambda e: "two" in e.get("data", ""), time.monotonic() + 10)
@@ -96,7 +96,7 @@ def test_reconnect_with_last_event_id_gets_only_newer_lines(spawn_server, tmp_pa
     with open(log, "a") as f:
         f.write("three\n")
     # What EventSource does on a reconnect: the same URL, plus the id of the last event it got.
-    with httpx.stream("GET", url, headers={"Last-Event-ID": last_id}, timeout=10) as r:
+    with httpx.stream("GET", url, headers={**server.headers, "Last-Event-ID": last_id}, timeout=10) as r:
         again = read_events(r, lambda e: e.get("event") == "lines", time.monotonic() + 10)
     lines = [e for e in again if e.get("event") == "lines"]
     assert len(lines) == 1

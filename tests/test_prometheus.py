@@ -73,6 +73,9 @@ def prometheus(tmp_path):
             p.wait(5)
 
 
+METRICS_TOKEN = "scrape-only-token-0123456789abcdef"
+
+
 def query(prom: str, q: str) -> list[dict]:
     r = httpx.get(prom + "/api/v1/query", params={"query": q}, timeout=5)
     r.raise_for_status()
@@ -81,12 +84,13 @@ def query(prom: str, q: str) -> list[dict]:
 
 def test_prometheus_scrapes_loads_the_rules_and_fires(spawn_server, prometheus, tmp_path):
     console = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(tmp_path / "data"),
+                                "SERVER_MONITOR_METRICS_TOKEN": METRICS_TOKEN,
                                 "SERVER_MONITOR_THRESHOLDS": json.dumps(TINY)})
     target = console.url.removeprefix("http://")
 
     # The console's rules, as an operator would fetch them; promtool must accept them.
     rules = tmp_path / "alert-rules.yml"
-    rules.write_text(httpx.get(console.url + "/api/alert-rules").text)
+    rules.write_text(console.get("/api/alert-rules").text)
     check = subprocess.run([tool("promtool"), "check", "rules", str(rules)],
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -99,6 +103,10 @@ def test_prometheus_scrapes_loads_the_rules_and_fires(spawn_server, prometheus, 
     config["rule_files"] = [str(rules)]
     [job] = config["scrape_configs"]
     job["static_configs"] = [{"targets": [target]}]
+    assert job["authorization"]["credentials_file"]  # the shipped config sends a token
+    token_file = tmp_path / "metrics.token"
+    token_file.write_text(METRICS_TOKEN + "\n")
+    job["authorization"]["credentials_file"] = str(token_file)
     cfg = tmp_path / "prometheus.yml"
     cfg.write_text(yaml.safe_dump(config))
     check = subprocess.run([tool("promtool"), "check", "config", str(cfg)],

@@ -62,7 +62,7 @@ def test_sighup_stops_gracefully_and_events_survive_the_restart(spawn_server, tm
     deadline = time.monotonic() + 10
     events = []
     while not events and time.monotonic() < deadline:
-        events = [e for e in httpx.get(server.url + "/api/events").json()["events"]
+        events = [e for e in server.get("/api/events").json()["events"]
                   if e["check"] == "memory_percent"]
         time.sleep(0.2)
     assert events, "no event recorded before the signal"
@@ -71,6 +71,6 @@ def test_sighup_stops_gracefully_and_events_survive_the_restart(spawn_server, tm
     assert code in (0, -signal.SIGHUP), f"exit code {code}"
     assert "Finished server process" in server.log_path.read_text()  # graceful, not killed
     server.start()
-    again = [e for e in httpx.get(server.url + "/api/events").json()["events"]
+    again = [e for e in server.get("/api/events").json()["events"]
              if e["id"] == events[0]["id"]]
     assert again and again[0]["start"] == events[0]["start"]

@@ -1,141 +1,79 @@
 """Access control: who may see what. Pure ASGI middleware (BaseHTTPMiddleware would buffer SSE).
 
-    no secret configured   open, but on loopback only: main.py refuses to bind anywhere else,
-                           and a request that reaches a non-loopback socket anyway (e.g. through
-                           `uvicorn main:app --host 0.0.0.0`) is refused with 403
-    the full token         everything
+The console reads what its own privileges allow (root-only logs, every user's command lines and
+open files); none of that may reach someone the operating system would refuse. So:
+
+    the full token         everything. Generated on first start into data_dir/token (mode 0600)
+                           unless SERVER_MONITOR_TOKEN(_FILE) names one; its *path* is logged,
+                           never the token
+    a login cookie         the same scope as the token typed into /login (HttpOnly,
+                           SameSite=Strict, derived from the token: replacing the token revokes
+                           every cookie)
     the display token      the overview only: /, /dashboard, /wall, /stream, overview JSON
-                           (DISPLAY_ALLOWED below); no process details, command lines or logs
-    anyone                 /healthz and /static/ (vendored htmx, CSS: nothing about the host)
+                           (DISPLAY_EXACT below), rendered without command lines, log text or
+                           links to full-scope pages
+    the metrics token      /metrics only (Prometheus)
+    no credential          from loopback: what ``anonymous`` says (default "display"); a browser
+                           asking for a full-scope page is sent to /login. From anywhere else, or
+                           through a reverse proxy (forwarding headers): 401
+    anyone                 /healthz, /login, /logout and /static/ (vendored htmx, CSS)
 
-A secret travels as ``Authorization: Bearer <secret>`` (API, scrapes, curl) or as the password
-of HTTP Basic with any user name (browsers and wall displays: the browser keeps it, nothing
-expires, there is no session to log out of). Never in a query string: URLs end up in access
-logs, browser history and Referer headers. Secrets are kept as SHA-256 digests and compared in
-constant time (``hmac.compare_digest`` on equal-length digests, so not even the length leaks).
+A secret travels as ``Authorization: Bearer <secret>`` (API, scrapes, curl), as the password of
+HTTP Basic with any user name, or as the login cookie; never in a query string (URLs end up in
+access logs, history and Referer headers). Secrets are kept as SHA-256 digests and compared in
+constant time. Failed presentations are counted per client address (``login_attempts`` a
+minute, then 429), so the token cannot be guessed at request speed.
 
-    $ curl -s -o /dev/null -w '%{http_code}\\n' http://mon:8000/api/cpu
+    $ curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8000/api/processes
     401
-    $ curl -s -H "Authorization: Bearer $(cat /etc/server-monitor/token)" http://mon:8000/api/cpu
-    {"seq":42,"taken_at":1795693001.2,"cpu":{...}}
-    $ curl -s -u wall:"$(cat /etc/server-monitor/display-token)" http://mon:8000/processes
-    {"detail":"the display credential opens only the overview (dashboard, wall, ...)"}   (403)
+    $ curl -s -H "Authorization: Bearer $(cat ~/.local/state/server-monitor/token)" \\
+          http://127.0.0.1:8000/api/processes
+    {"seq":42,"taken_at":1795693001.2,"total":83,...}
 
-/api/snapshot is NOT open to the display token: it carries every area at once, including the
-top processes with their command lines (which may hold passwords). A wall needs only /stream and
-the per-area JSON, which stay open to it. Deny by default: a route added later is full-token only
-until it is added to DISPLAY_ALLOWED here.
+Deny by default: a route added later is full-scope only until it is added to DISPLAY_EXACT.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import ipaddress
 import logging
+import math
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
-from pathlib import Path
-
-from pydantic import SecretStr
+from urllib.parse import quote
 from starlette.requests import Request
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from monitor.settings import Settings
 
+from .credentials import DISPLAY, FULL, METRICS, Credentials
 from .errors import error_response
 
 log = logging.getLogger("server_monitor.auth")
 
-MIN_LENGTH = 16
-MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+COOKIE = "server_monitor_session"
 
-# Open to anyone, even when secrets are configured.
-OPEN_EXACT = {"/healthz"}
+# Open to anyone: liveness, the login form itself, and vendored static files.
+OPEN_EXACT = {"/healthz", "/login", "/logout", "/favicon.ico"}
 OPEN_PREFIXES = ("/static/",)
 
-# What the display token may read: exact paths, and prefixes that end in "/" (whole subtrees).
+# What the display scope may read: exact paths, and prefixes that end in "/" (whole subtrees).
 DISPLAY_EXACT = {
-    "/", "/dashboard", "/wall", "/stream", "/healthz", "/api/health", "/api/history",
+    "/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history",
     "/api/system", "/api/cpu", "/api/memory", "/api/disks", "/api/network", "/api/sensors",
 }
-DISPLAY_PREFIXES = ("/static/", "/api/history/")
+DISPLAY_PREFIXES = ("/api/history/",)
+METRICS_EXACT = {"/metrics"}
 
 # Both challenges on every 401: browsers answer Basic with a prompt, scripts read Bearer.
 CHALLENGES = ('Basic realm="server-monitor", charset="UTF-8"', 'Bearer realm="server-monitor"')
 
-FULL, DISPLAY = "full", "display"
-
-
-class CredentialError(ValueError):
-    """A secret is misconfigured; the message says which setting and how to fix it."""
-
-
-@dataclass(frozen=True, repr=False)  # repr=False: nothing about a secret in a traceback
-class Credentials:
-    full: bytes | None = None  # SHA-256 of the full-access secret
-    display: bytes | None = None  # SHA-256 of the display secret
-    sources: tuple[str, ...] = ()  # where each came from, for the startup log line
-
-    @property
-    def configured(self) -> bool:
-        return self.full is not None or self.display is not None
-
-    def role_of(self, secret: bytes | None) -> str | None:
-        if secret is None:
-            return None
-        digest = hashlib.sha256(secret).digest()
-        # Both comparisons always run, so the time taken does not say which one matched.
-        is_full = self.full is not None and hmac.compare_digest(digest, self.full)
-        is_display = self.display is not None and hmac.compare_digest(digest, self.display)
-        return FULL if is_full else DISPLAY if is_display else None
-
-    def describe(self) -> str:
-        return "access control: " + (", ".join(self.sources) if self.configured
-                                     else "none (loopback only)")
-
-
-def _secret(value: SecretStr | None, file: Path | None, env: str) -> tuple[bytes | None, str]:
-    if value is not None and file is not None:
-        raise CredentialError(f"set SERVER_MONITOR_{env} or SERVER_MONITOR_{env}_FILE, not both")
-    if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise CredentialError(f"SERVER_MONITOR_{env}_FILE={file}: cannot read it "
-                                  f"({exc.strerror or exc})") from None
-        where = f"SERVER_MONITOR_{env}_FILE={file}"
-    elif value is not None:
-        text = value.get_secret_value().strip()
-        where = f"SERVER_MONITOR_{env}"
-    else:
-        return None, ""
-    if len(text) < MIN_LENGTH:
-        raise CredentialError(f"{where}: the secret is shorter than {MIN_LENGTH} characters; "
-                              f"make one with: {MAKE_ONE}")
-    if not all(0x21 <= ord(ch) <= 0x7E for ch in text):
-        raise CredentialError(f"{where}: the secret must be printable ASCII without spaces "
-                              f"(it travels in an HTTP header); make one with: {MAKE_ONE}")
-    return text.encode("ascii"), where
-
-
-def load_credentials(settings: Settings) -> Credentials:
-    full, full_from = _secret(settings.token, settings.token_file, "TOKEN")
-    display, display_from = _secret(settings.display_token, settings.display_token_file,
-                                    "DISPLAY_TOKEN")
-    if full is not None and full == display:
-        raise CredentialError("the display token must differ from the full-access token")
-    sources = tuple(s for s in (full_from and f"full token from {full_from}",
-                                display_from and f"display token from {display_from}") if s)
-    return Credentials(
-        full=hashlib.sha256(full).digest() if full is not None else None,
-        display=hashlib.sha256(display).digest() if display is not None else None,
-        sources=sources,
-    )
 
 
 def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
+    if host.lower() in ("localhost", "localhost."):
         return True
     try:
         addr = ipaddress.ip_address(host.strip("[]"))
@@ -146,24 +84,20 @@ def is_loopback(host: str) -> bool:
     return addr.is_loopback
 
 
-def refuse_to_listen(host: str, credentials: Credentials) -> str | None:
-    """Why the console must not listen on ``host`` with these credentials, or None if it may."""
-    if is_loopback(host) or credentials.configured:
-        return None
-    return (f"refusing to listen on {host or 'all addresses'} without a credential: anyone who "
-            f"can reach this port would see every process, command line and log.\n"
-            f"Listen on 127.0.0.1, or set a token (a reverse proxy in front needs one too):\n"
-            f"  {MAKE_ONE} > /etc/server-monitor/token\n"
-            f"  SERVER_MONITOR_TOKEN_FILE=/etc/server-monitor/token python main.py --host {host}\n"
-            f"(SERVER_MONITOR_TOKEN=... works too; see README, 'Access control').")
-
-
 # Set by reverse proxies (nginx's proxy_set_header lines in deploy/nginx.conf set the first).
 PROXY_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host")
 
 
 def display_may(path: str) -> bool:
     return path in DISPLAY_EXACT or path.startswith(DISPLAY_PREFIXES)
+
+
+def may(role: str, path: str) -> bool:
+    if role == FULL:
+        return True
+    if role == METRICS:
+        return path in METRICS_EXACT
+    return role == DISPLAY and display_may(path)
 
 
 def presented_secret(headers: dict[bytes, bytes]) -> bytes | None:
@@ -185,54 +119,143 @@ def presented_secret(headers: dict[bytes, bytes]) -> bytes | None:
     return None
 
 
+def cookie_of(headers: dict[bytes, bytes]) -> bytes | None:
+    for part in headers.get(b"cookie", b"").split(b";"):
+        name, _, value = part.strip().partition(b"=")
+        if name == COOKIE.encode():
+            return value.strip()
+    return None
+
+
+class Attempts:
+    """Failed credentials per client address in the last minute, bounded in addresses too."""
+
+    WINDOW = 60.0
+    ADDRESSES = 4096
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def blocked(self, addr: str, now: float | None = None) -> float:
+        """Seconds until ``addr`` may try again (0: it may)."""
+        now = time.monotonic() if now is None else now
+        times = self._seen.get(addr)
+        while times and times[0] < now - self.WINDOW:
+            times.popleft()
+        if not times or len(times) < self.limit:
+            return 0.0
+        return times[0] + self.WINDOW - now
+
+    def failed(self, addr: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        times = self._seen.pop(addr, None) or deque(maxlen=self.limit)
+        times.append(now)
+        self._seen[addr] = times  # most recent last; the oldest addresses are forgotten first
+        while len(self._seen) > self.ADDRESSES:
+            self._seen.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Decision:
+    role: str | None = None  # the scope the request runs with; None for open paths
+    status: int | None = None  # None: let it through
+    message: str = ""
+    login: bool = False  # a browser page: send it to /login instead of a bare 401/403
+    retry_after: int = 0  # with 429: seconds until this address may try again
+
+
+def wants_page(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    return (scope.get("method") in ("GET", "HEAD") and b"text/html" in headers.get(b"accept", b"")
+            and not scope["path"].startswith(("/api/", "/metrics", "/fragments", "/stream")))
+
+
 class AccessControl:
-    def __init__(self, app: ASGIApp, credentials: Credentials) -> None:
+    def __init__(self, app: ASGIApp, credentials: Credentials, anonymous: str = "display",
+                 attempts: Attempts | None = None) -> None:
         self.app = app
         self.credentials = credentials
+        self.anonymous = anonymous
+        self.attempts = attempts or Attempts(10)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        role, status, message = self.decide(scope, path)
-        if status is None:
-            scope.setdefault("state", {})["role"] = role
+        d = self.decide(scope)
+        if d.status is None:
+            scope.setdefault("state", {})["role"] = d.role
             await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
+            return
+        if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+            return
+        if d.login and wants_page(scope):
+            target = scope["path"] + (("?" + scope["query_string"].decode("latin-1"))
+                                      if scope.get("query_string") else "")
+            response = RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
         else:
-            response = error_response(Request(scope), status, message)
-            if status == 401:
+            response = error_response(Request(scope), d.status, d.message)
+            if d.status == 401:
                 for challenge in CHALLENGES:
                     response.headers.append("www-authenticate", challenge)
-            await response(scope, receive, send)
+            if d.retry_after:
+                response.headers["retry-after"] = str(d.retry_after)
+        await response(scope, receive, send)
 
-    def decide(self, scope: Scope, path: str) -> tuple[str | None, int | None, str]:
-        """(role, None, "") to let the request through, or (None, status, message) to refuse."""
+    def decide(self, scope: Scope) -> Decision:
+        path = scope["path"]
         if path in OPEN_EXACT or path.startswith(OPEN_PREFIXES):
-            return None, None, ""
-        if not self.credentials.configured:
-            server = scope.get("server") or ("", None)
-            if _is_ip(server[0]) and not is_loopback(server[0]):
-                return None, 403, ("no credential is configured, so this console answers on "
-                                   "loopback only; set SERVER_MONITOR_TOKEN_FILE to open it")
-            # A reverse proxy on this host also connects from loopback: its forwarding headers
-            # say the request came from elsewhere, and that needs a credential too.
-            headers = dict(scope["headers"])
-            if any(h in headers for h in PROXY_HEADERS):
-                return None, 403, ("this request came through a proxy and no credential is "
-                                   "configured: set SERVER_MONITOR_TOKEN_FILE before exposing the "
-                                   "console through a reverse proxy")
-            return FULL, None, ""
-        role = self.credentials.role_of(presented_secret(dict(scope["headers"])))
-        if role is None:
-            return None, 401, ("a credential is required: Authorization: Bearer <token>, or "
-                               "HTTP Basic with the token as password")
-        if role == DISPLAY and not display_may(path):
-            return None, 403, ("the display credential opens only the overview (dashboard, wall, "
-                               "stream, overview JSON); this needs the full-access token")
-        return role, None, ""
+            return Decision()
+        headers = dict(scope["headers"])
+        peer = (scope.get("client") or ("?",))[0]
+        secret = presented_secret(headers)
+        if secret is not None or b"authorization" in headers:
+            wait = self.attempts.blocked(peer)
+            if wait:
+                return Decision(status=429, retry_after=math.ceil(wait), message=(
+                    f"too many wrong credentials from this address; retry in {math.ceil(wait)} s"))
+            role = self.credentials.role_of(secret)
+            if role is None:
+                self.attempts.failed(peer)
+                return Decision(status=401, message=(
+                    "a credential is required: Authorization: Bearer <token>, HTTP Basic with the "
+                    "token as password, or log in at /login"))
+        else:
+            role = self.credentials.role_of_cookie(cookie_of(headers))
+        if role is None:  # anonymous
+            why = self._anonymous_refusal(scope, headers)
+            if why or self.anonymous == "none":
+                return Decision(status=401, login=True, message=why or (
+                    "a credential is required: Authorization: Bearer <token>, HTTP Basic with "
+                    "the token as password, or log in at /login"))
+            role = self.anonymous
+            if not may(role, path):
+                return Decision(status=401, login=True, message=(
+                    "without a credential this console shows only its overview; this needs the "
+                    "full-access token (Authorization: Bearer <token>, or log in at /login)"))
+        if not may(role, path):
+            what = {DISPLAY: "the display credential opens only the overview (dashboard, wall, "
+                             "stream, overview JSON)",
+                    METRICS: "the metrics credential opens only /metrics"}[role]
+            return Decision(status=403, message=f"{what}; this needs the full-access token",
+                            login=role == DISPLAY)
+        return Decision(role=role)
+
+    @staticmethod
+    def _anonymous_refusal(scope: Scope, headers: dict[bytes, bytes]) -> str:
+        """Why a request without a credential gets nothing at all ("" when it comes from here)."""
+        server = scope.get("server") or ("", None)
+        client = (scope.get("client") or ("",))[0]
+        if (_is_ip(server[0]) and not is_loopback(server[0])) or (_is_ip(client) and not is_loopback(client)):
+            return "a credential is required from another host: Authorization: Bearer <token>"
+        # A reverse proxy on this host also connects from loopback: its forwarding headers
+        # say the request came from elsewhere, and that needs a credential too.
+        if any(h in headers for h in PROXY_HEADERS):
+            return ("this request came through a proxy: a credential is required "
+                    "(Authorization: Bearer <token>, or log in at /login)")
+        return ""
 
 
 def _is_ip(host: object) -> bool:

@@ -16,8 +16,19 @@ from .templating import env
 log = logging.getLogger("server_monitor.cards")
 
 
-def card_context(store: Store, snap: Snapshot, area: str) -> dict:
+FULL, DISPLAY = "full", "display"
+
+
+def scope_of(request) -> str:
+    """The rendering scope of a request: "full" only for the full role (views/auth.py sets it);
+    anything else, an unknown role included, gets the display rendering."""
+    return FULL if getattr(request.state, "role", None) == FULL else DISPLAY
+
+
+def card_context(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) -> dict:
     return {
+        # The display scope never carries command lines, log text or links to full-scope pages.
+        "full": scope == FULL,
         "snap": snap,
         "data": snap.get(area),
         "reason": snap.unavailable.get(area),
@@ -26,17 +37,18 @@ def card_context(store: Store, snap: Snapshot, area: str) -> dict:
     }
 
 
-def render_card(store: Store, snap: Snapshot, area: str) -> Markup:
-    """The inner HTML of the card ``area`` (partials/<area>.html) for this snapshot."""
+def render_card(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) -> Markup:
+    """The inner HTML of the card ``area`` (partials/<area>.html) for this snapshot, once per
+    scope: the display rendering drops what only the full scope may read."""
     def make() -> Markup:
         # Markup only says "already escaped": the template escaped every host value (autoescape,
         # views/templating.py), so the page and the SSE stream must not escape it a second time.
         try:
-            return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area)))
+            return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area, scope)))
         except Exception:  # a template bug in one card must not take the stream or page down
             log.exception("rendering the %s card failed", area)
             return env.get_template("_card_failed.html").render(area=area)
-    return snap.memo(f"card:{area}", make)
+    return snap.memo(f"card:{area}:{scope}", make)
 
 
 def render_tick(snap: Snapshot) -> Markup:

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from .cards import render_card, render_tick
+from .cards import render_card, render_tick, scope_of
 from .deps import SnapshotDep, StoreDep
 from .templating import templates
 
@@ -82,7 +82,7 @@ def _live_page(request: Request, store, snap, display: Display, template: str, t
     areas = request.app.state.card_areas
     return templates.TemplateResponse(request, template, {
         "snap": snap,
-        "cards": {a: render_card(store, snap, a) for a in areas},
+        "cards": {a: render_card(store, snap, a, scope_of(request)) for a in areas},
         "tick": render_tick(snap),
         "areas": areas,
         "system": snap.get("system"),

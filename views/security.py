@@ -113,3 +113,46 @@ def cross_site(headers: dict[bytes, bytes]) -> str | None:
         if origin == "null" or urlsplit(origin).netloc.lower() != host:
             return f"Origin {origin!r} is not this console"
     return None
+
+
+class AllowedHosts:
+    """DNS rebinding guard: answer only requests whose Host names this console.
+
+    A page on evil.example can make its name resolve to 127.0.0.1; the browser then sends the
+    console's answers to that page as same-origin. The Host header still says evil.example, so
+    only loopback names and addresses, the configured ``allowed_hosts`` and the address the
+    console listens on are served; anything else is a 400 that says which setting to change.
+    A request without a Host (HTTP/1.0 from a script) cannot come from a rebinding browser.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: list[str], listen_host: str = "") -> None:
+        from .auth import is_loopback  # here: auth imports errors, which imports templating
+        self.app = app
+        self.is_loopback = is_loopback
+        self.any = "*" in allowed
+        self.allowed = {h.lower().strip("[]") for h in allowed}
+        if listen_host and listen_host not in ("0.0.0.0", "::", ""):
+            self.allowed.add(listen_host.lower().strip("[]"))
+
+    def permits(self, host_header: str) -> bool:
+        host = host_header.strip().lower()
+        if host.startswith("["):  # [::1]:8000
+            host = host[1:].partition("]")[0]
+        elif host.count(":") == 1:  # name:port; a bare IPv6 address has several colons
+            host = host.partition(":")[0]
+        return self.any or host in self.allowed or self.is_loopback(host)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host")
+            if host is not None and not self.permits(host.decode("latin-1")):
+                shown = host.decode("latin-1")[:100]
+                body = json.dumps({"detail": (
+                    f"this console does not answer for Host {shown!r}; add the name to "
+                    f"SERVER_MONITOR_ALLOWED_HOSTS if it is really this console's")}).encode()
+                await send({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
