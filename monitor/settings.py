@@ -91,9 +91,8 @@ class Settings(BaseSettings):
     # in the TOML file: [thresholds.cpu_percent] warning = 85 (see README, "Thresholds").
     thresholds: Thresholds = Field(default_factory=Thresholds)
     data_dir: Path = Field(
-        default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local/state")
-        / "server-monitor",
-        description="where events are kept across restarts (events.jsonl)")
+        default_factory=lambda: _state_dir(),
+        description="where the generated token (token) and events (events.jsonl) are kept")
     events_keep: int = Field(500, ge=10, le=100_000, description="events kept in the file and the API")
     health_status_warning: int = Field(200, ge=200, le=599, description="/api/health's HTTP status when warning")
     health_status_critical: int = Field(503, ge=200, le=599, description="/api/health's HTTP status when critical")
@@ -128,6 +127,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{CONFIG_ENV}={config}: no such file")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+
+def _state_dir() -> Path:
+    """systemd's StateDirectory= (it sets $STATE_DIRECTORY, e.g. /var/lib/server-monitor), else
+    the XDG state directory of the user running the console."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if state:
+        return Path(state)
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local/state") / "server-monitor"
 
 
 @lru_cache

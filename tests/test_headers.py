@@ -96,6 +96,9 @@ def test_cross_site_rule():
     assert cross_site({b"origin": b"http://mon:8000", b"host": b"mon:8000"}) is None
     assert cross_site({b"origin": b"http://mon:8000", b"host": b"mon:8001"})
     assert cross_site({b"sec-fetch-site": b"none"}) is None  # typed in the address bar
+    # Our own form POST under Referrer-Policy: no-referrer: Origin is "null", the site is ours.
+    assert cross_site({b"sec-fetch-site": b"same-origin", b"origin": b"null"}) is None
+    assert cross_site({b"sec-fetch-site": b"cross-site", b"origin": b"null"})
     assert cross_site({}) is None  # curl, scripts
 
 

@@ -105,8 +105,9 @@ class SameOriginWrites:
 def cross_site(headers: dict[bytes, bytes]) -> str | None:
     """Why a write with these request headers is cross-site, or None when it is not."""
     site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
-    if site and site not in ("same-origin", "none"):
-        return f"Sec-Fetch-Site is {site}"
+    if site:  # the browser's own word wins: with Referrer-Policy no-referrer a same-origin
+        # form POST carries "Origin: null", which alone would look cross-site
+        return None if site in ("same-origin", "none") else f"Sec-Fetch-Site is {site}"
     origin = headers.get(b"origin", b"").decode("latin-1")
     if origin:
         host = headers.get(b"host", b"").decode("latin-1").lower()
