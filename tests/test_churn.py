@@ -23,12 +23,12 @@ def drive(*args, **kwargs):
 
 def test_sse_churn_leaves_no_tasks_or_memory_behind(spawn_server):
     server = spawn_server()
-    url = server.url
-    drive(url, 10, 3, {}, hold=(0.5, 1.5))  # warm-up: first renders, buffers
-    before = settle(url, {}, console_stats(url, {})["tasks"])
+    url, auth = server.url, server.headers  # /api/console is full scope
+    drive(url, 10, 3, auth, hold=(0.5, 1.5))  # warm-up: first renders, buffers
+    before = settle(url, auth, console_stats(url, auth)["tasks"])
 
-    tally = drive(url, CLIENTS, SECONDS, {}, stalled=STALLED, hold=(0.5, 3.0))
-    after = settle(url, {}, before["tasks"])
+    tally = drive(url, CLIENTS, SECONDS, auth, stalled=STALLED, hold=(0.5, 3.0))
+    after = settle(url, auth, before["tasks"])
 
     assert tally.errors == []
     assert tally.connections >= 2 * CLIENTS  # they really came and went
