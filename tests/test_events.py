@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import time
+
+import pytest
 
 from monitor.events import EventLog
 from monitor.health import Judge
@@ -120,3 +125,114 @@ def test_reloaded_events_are_in_start_order_like_the_running_log(tmp_path):
     running = [e.id for e in log.recent()]
     assert [e.start for e in log.recent()] == [1.0, 0.0]  # newest first
     assert [e.id for e in EventLog(path).recent()] == running
+
+
+# --- the file survives crashes, full disks and odd files ------------------------------------------
+def lines_of(path):
+    """Every line of the file, each required to be a whole event."""
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.decode().splitlines()]
+
+
+def test_a_torn_last_line_is_cut_at_start_and_later_appends_stay_whole(tmp_path):
+    path = tmp_path / "events.jsonl"
+    run(Judge(TH, EventLog(path)), [60, 10])
+    with open(path, "ab") as f:
+        f.write(b'{"id": "half a li')  # a crash mid-write
+    log = EventLog(path)
+    assert path.read_bytes().endswith(b"}\n")  # cut back to the last whole line
+    j = Judge(TH, log)
+    for t, pct in enumerate([60, 10], start=10):
+        j(snap(t=float(t), memory=memory(pct)))
+    assert [(e["start"], e["end"]) for e in lines_of(path)] == [(0.0, None), (0.0, 1.0), (10.0, None), (10.0, 11.0)]
+
+
+def test_a_last_line_missing_only_its_newline_is_kept(tmp_path):
+    path = tmp_path / "events.jsonl"
+    run(Judge(TH, EventLog(path)), [60, 10])
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # the write got all but the newline
+    [ev] = EventLog(path).recent()
+    assert ev.end == 1.0 and path.read_bytes().endswith(b"}\n")
+
+
+def test_a_write_cut_short_by_a_full_disk_leaves_no_half_line(tmp_path):
+    """RLIMIT_FSIZE makes the kernel cut a write short exactly as a full disk does (EFBIG past the
+    limit): the file is cut back, and the event is written whole with the next append."""
+    import resource
+    import signal
+
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    j = Judge(TH, log)
+    j(snap(t=0.0, memory=memory(60)))
+    size = path.stat().st_size
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a core dump
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, hard))
+        j(snap(t=1.0, memory=memory(90)))  # warning -> critical: an append, 40 bytes fit
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+    assert path.stat().st_size == size  # no half line left behind
+    j(snap(t=2.0, memory=memory(10)))  # the next append carries what failed (its newest state)
+    assert [e["states"] for e in lines_of(path)][-1] == [[0.0, "warning"], [1.0, "critical"], [2.0, "ok"]]
+    assert EventLog(path).recent()[0].end == 2.0
+
+
+@pytest.mark.parametrize("kind", ["/dev/full", "fifo"])
+def test_a_non_regular_file_is_refused_not_read(tmp_path, kind, caplog):
+    path = tmp_path / "events.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it to read would wait for a writer forever
+    else:
+        path.symlink_to("/dev/full")  # reading it never ends
+    t0 = time.monotonic()
+    log = EventLog(path)
+    assert time.monotonic() - t0 < 1
+    assert "is not a regular file: not read" in caplog.text
+    run(Judge(TH, log), [60, 90])
+    assert log.recent()[0].state == "critical"  # judged and kept in memory all the same
+    assert path.is_symlink() or stat.S_ISFIFO(os.lstat(path).st_mode)  # left as it was
+
+
+def test_an_oversized_file_is_refused(tmp_path, caplog):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path, keep=10, max_bytes=4000)
+    with open(path, "wb") as f:
+        f.truncate(log.refuse_bytes + 1)  # sparse: large, and free to make
+    t0 = time.monotonic()
+    again = EventLog(path, keep=10, max_bytes=4000)
+    assert time.monotonic() - t0 < 1 and again.recent() == []
+    assert f"over its bound of {log.refuse_bytes}" in caplog.text
+    run(Judge(TH, again), [60])
+    assert path.stat().st_size == log.refuse_bytes + 1  # nothing appended to it
+
+
+def test_non_finite_numbers_are_rejected_at_load_and_never_written(tmp_path, make_client):
+    path = tmp_path / "events.jsonl"
+    run(Judge(TH, EventLog(path)), [60, 10])
+    good = path.read_text()
+    nan = good.splitlines()[-1].replace('"peak":60.0', '"peak":NaN').replace('"id":"0.000', '"id":"9.000')
+    assert "NaN" in nan
+    path.write_text(good + nan + "\n")
+    log = EventLog(path)
+    assert [e.peak for e in log.recent()] == [60.0]  # the NaN line skipped, the rest loaded
+    c = make_client(collectors=[], tick=60, data_dir=tmp_path)
+    assert c.get("/dashboard").status_code == 200 and c.get("/api/events").status_code == 200
+    # An event that somehow holds Infinity (model_copy does not validate) is never written.
+    [ev] = log.recent()
+    log._append(ev.model_copy(update={"peak": float("inf")}))
+    assert "Infinity" not in path.read_text() and lines_of(path)
+
+
+def test_an_episode_open_at_shutdown_ends_when_last_seen_not_at_its_peak(tmp_path):
+    """Issue 12: an episode still critical at restart ended at its peak time; now at the last
+    tick the console saw it open."""
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    run(Judge(TH, log), [90, 85, 85, 85])  # peak at t=0, still critical at t=3
+    log.close()
+    [ev] = EventLog(path).recent()
+    assert (ev.interrupted, ev.peak_at, ev.end) == (True, 0.0, 3.0)
