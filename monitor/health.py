@@ -8,12 +8,29 @@ exports. Sample verdicts (the non-ok ones, as ``GET /api/health?format=text`` pr
     WARNING  cpu_percent: CPU is 93 % busy (warning at 90 %) [top: python3 (pid 4121) 88 %, ...]
 
 Each check measures one number per subject (a mount point, an interface, a sensor) from an area
-of the snapshot; an area that is absent (not collected, unavailable, not built yet) is skipped.
-A ``Tracker`` per (check, subject) keeps what needs more than one tick: the hold time (``for``)
-before a state rises and the hysteresis (``clear``) before it lowers.
+of the snapshot. A ``Tracker`` per (check, subject) keeps what needs more than one tick: the hold
+time (``for``) before a state rises and the hysteresis (``clear``) before it lowers.
+
+Verdicts fail closed: what cannot be judged is ``unknown`` with a reason, never silently ok.
+- A check whose measure raises (or reads NaN/Infinity) on one subject: that (check, subject) is
+  unknown; every other check and subject is judged as usual.
+- An area the sampler lists in ``snapshot.unavailable`` (its collection failed, hung, or has not
+  finished for the first time yet): each of its checks is unknown, one verdict per subject judged
+  before (its trackers' keys), or one per enabled check with no subject when it was never
+  collected. An area that is in neither ``areas`` nor ``unavailable`` is not configured on this
+  console (no collector): it has no checks, which is not unknown.
+- An unknown tick steps no tracker: hold time and hysteresis carry on from the last real value,
+  and the event log keeps its open episodes open (monitor/events.py).
+- Judging as a whole failing (it raised or overran its budget, see monitor/sampler.py) leaves the
+  snapshot without verdicts and with ``judge_error``: ``state(snap)`` is then unknown.
+
+Severity, for the overall state and sorting: critical > unknown > warning > ok. A check that
+cannot be judged might hide a critical, so it outranks a known warning; a known critical stays
+the headline. /metrics exports the states as 0 ok, 1 warning, 2 critical, 3 unknown (``VALUE``).
 """
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,9 +40,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .thresholds import CHECKS, CheckInfo, Threshold, Thresholds, clear_levels
 
-State = Literal["ok", "warning", "critical"]
-RANK = {"ok": 0, "warning": 1, "critical": 2}
-STATES: tuple[State, ...] = ("ok", "warning", "critical")
+State = Literal["ok", "warning", "critical", "unknown"]
+RANK = {"ok": 0, "warning": 1, "critical": 2}  # the levels a tracker moves between
+STATES: tuple[State, ...] = ("ok", "warning", "critical", "unknown")
+SEVERITY = {"ok": 0, "warning": 1, "unknown": 2, "critical": 3}  # worst first: see the docstring
+VALUE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}  # server_monitor_verdict_state
+
+log = logging.getLogger("server_monitor.health")
 
 
 class ProcessRef(BaseModel):
@@ -41,13 +62,13 @@ class ProcessRef(BaseModel):
 
 class Verdict(BaseModel):
     """The judgment of one check on one subject in one snapshot."""
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     check: str = Field(description="threshold name, e.g. fs_percent (see README, Thresholds)")
     area: str = Field(description="the area word: cpu, memory, disks, network, sensors, processes, logs")
     subject: str = Field("", description="mount point, interface, device or sensor; empty for host-wide")
-    state: State
-    value: float = Field(description="the measured value, in the check's unit")
+    state: State = Field(description="ok, warning, critical, or unknown: could not be judged (see reason)")
+    value: float | None = Field(description="the measured value, in the check's unit; null when unknown")
     unit: str = Field(description="%, s, /s, /min, °C, or empty for a plain number")
     threshold: float | None = Field(description="the level crossed for this state; None when ok")
     warning: float | None = Field(description="the warning level in effect")
@@ -65,21 +86,35 @@ class Verdict(BaseModel):
 def worst(states: Iterable[str]) -> State:
     best: State = "ok"
     for s in states:
-        if RANK.get(s, 0) > RANK[best]:
-            best = s  # type: ignore[assignment]
+        if SEVERITY.get(s, SEVERITY["unknown"]) > SEVERITY[best]:
+            best = s if s in SEVERITY else "unknown"  # type: ignore[assignment]
     return best
 
 
 def overall(verdicts: Iterable[Any]) -> State:
-    """The overall state is the worst verdict."""
+    """The worst verdict (see SEVERITY)."""
     return worst(getattr(v, "state", "ok") for v in verdicts)
+
+
+def state(snap) -> State:
+    """A snapshot's overall state: unknown when judging failed, else the worst verdict."""
+    return "unknown" if getattr(snap, "judge_error", None) else overall(snap.verdicts)
+
+
+def unknown_reason(snap) -> str | None:
+    """Why a snapshot's state is unknown, in one line; None when it is not."""
+    if getattr(snap, "judge_error", None):
+        return f"not judged: {snap.judge_error}"
+    n = sum(1 for v in snap.verdicts if v.state == "unknown")
+    if not n or state(snap) != "unknown":
+        return None
+    return f"{n} check{'' if n == 1 else 's'} could not be judged"
 
 
 # --- measuring ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measurement:
     value: float
-    subject: str = ""
     text: str = ""  # what the reason says before the level, e.g. "/var is 93 % full"
     extra: str = ""  # appended after the level, e.g. ", full in about 2 h"
     levels: tuple[float | None, float | None] | None = None  # the subject's own (sensor high/crit)
@@ -87,13 +122,23 @@ class Measurement:
 
 
 def _num(v: Any) -> float | None:
+    """A reading as a float; None when there is none. NaN or Infinity is not "no reading" but
+    bad data: it raises, so the check is unknown rather than skipped."""
     if v is None or isinstance(v, bool):
         return None
     try:
         f = float(v)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
+    if not math.isfinite(f):
+        raise ValueError(f"the reading is {f}, not a number")
+    return f
+
+
+def _level(v: Any) -> float | None:
+    """A sensor's own level: a missing, zero or non-finite one means "none" (the configured)."""
+    f = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    return f if f is not None and math.isfinite(f) and f > 0 else None
 
 
 def _pct(v: float) -> str:
@@ -124,88 +169,135 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:.2f}" if value != int(value) else f"{value:.0f}"
 
 
-def _cpu(d) -> Iterator[tuple[str, Measurement]]:
-    if (v := _num(d.percent)) is not None:
-        yield "cpu_percent", Measurement(v, text=f"CPU is {_pct(v)} busy", top="cpu")
-    if (v := _num(getattr(d, "iowait", None))) is not None:
-        yield "cpu_iowait", Measurement(v, text=f"CPU waits on I/O {_pct(v)} of the time")
-    if (v := _num(getattr(d, "steal", None))) is not None:
-        yield "cpu_steal", Measurement(v, text=f"the hypervisor steals {_pct(v)} of CPU time")
-    if (v := _num(getattr(d, "load_per_core", None))) is not None:
-        yield "load_per_core", Measurement(
-            v, text=f"load is {v:.2f} per core ({d.load1:.2f} on {d.count} cores)", top="cpu")
+# One Measure per check: ``subjects(data)`` lists the (subject, item) pairs of an area (mounts,
+# interfaces, sensors; host-wide checks have one, ("", data)), ``measure(item)`` reads one number
+# or None (nothing to judge: no swap, a first reading without rates). Kept apart so that a subject
+# whose data breaks the measure makes only that (check, subject) unknown.
+@dataclass(frozen=True)
+class Measure:
+    check: str
+    measure: Callable[[Any], Measurement | None]
+    subjects: Callable[[Any], Iterable[tuple[str, Any]]] = lambda d: [("", d)]
 
 
-def _memory(d) -> Iterator[tuple[str, Measurement]]:
-    yield "memory_percent", Measurement(
-        d.percent, text=f"memory is {_pct(d.percent)} used", extra=f", {_gib(d.available)} available",
-        top="memory")
-    if d.swap_total:  # no swap configured is not a problem to judge
-        yield "swap_percent", Measurement(d.swap_percent, text=f"swap is {_pct(d.swap_percent)} used",
-                                          top="memory")
+def _cpu_percent(d) -> Measurement | None:
+    v = _num(d.percent)
+    return None if v is None else Measurement(v, text=f"CPU is {_pct(v)} busy", top="cpu")
+
+
+def _cpu_iowait(d) -> Measurement | None:
+    v = _num(getattr(d, "iowait", None))
+    return None if v is None else Measurement(v, text=f"CPU waits on I/O {_pct(v)} of the time")
+
+
+def _cpu_steal(d) -> Measurement | None:
+    v = _num(getattr(d, "steal", None))
+    return None if v is None else Measurement(v, text=f"the hypervisor steals {_pct(v)} of CPU time")
+
+
+def _load(d) -> Measurement | None:
+    v = _num(getattr(d, "load_per_core", None))
+    return None if v is None else Measurement(
+        v, text=f"load is {v:.2f} per core ({d.load1:.2f} on {d.count} cores)", top="cpu")
+
+
+def _memory_percent(d) -> Measurement | None:
+    v = _num(d.percent)
+    return None if v is None else Measurement(
+        v, text=f"memory is {_pct(v)} used", extra=f", {_gib(d.available)} available", top="memory")
+
+
+def _swap_percent(d) -> Measurement | None:
+    if not d.swap_total:  # no swap configured is not a problem to judge
+        return None
+    v = _num(d.swap_percent)
+    return None if v is None else Measurement(v, text=f"swap is {_pct(v)} used", top="memory")
 
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
-def _disks(d) -> Iterator[tuple[str, Measurement]]:
-    for fs in getattr(d, "filesystems", []):
-        mp = fs.mountpoint
-        full_in = _num(getattr(fs, "full_in", None))
-        if (v := _num(fs.percent)) is not None:
-            extra = f", full in {about(full_in)}" if full_in is not None else ""
-            yield "fs_percent", Measurement(v, mp, f"{mp} is {_pct(v)} full", extra)
-        if (v := _num(getattr(fs, "inodes_percent", None))) is not None:
-            yield "fs_inodes_percent", Measurement(v, mp, f"{mp} has used {_pct(v)} of its inodes")
-        if full_in is not None:
-            yield "fs_time_to_full", Measurement(
-                full_in, mp, f"{mp} will be full in {about(full_in)}",
-                f", {_pct(fs.percent)} full now" if fs.percent is not None else "")
-    for dev in getattr(d, "devices", []):
-        if (v := _num(getattr(dev, "busy_percent", None))) is not None:
-            yield "disk_busy", Measurement(v, dev.name, f"disk {dev.name} is busy {_pct(v)} of the time")
+def _filesystems(d) -> Iterable[tuple[str, Any]]:
+    return [(fs.mountpoint, fs) for fs in getattr(d, "filesystems", [])]
 
 
-def _network(d) -> Iterator[tuple[str, Measurement]]:
-    for nic in getattr(d, "interfaces", []):
-        errin, errout = _num(getattr(nic, "errin_per_s", None)), _num(getattr(nic, "errout_per_s", None))
-        if errin is None and errout is None:
-            continue
-        v = (errin or 0.0) + (errout or 0.0)
-        yield "net_errors", Measurement(v, nic.name, f"{nic.name} has {v:.3g} errors/s "
-                                                     f"({errin or 0:.3g} in, {errout or 0:.3g} out)")
+def _fs_percent(fs) -> Measurement | None:
+    v, full_in = _num(fs.percent), _num(getattr(fs, "full_in", None))
+    extra = f", full in {about(full_in)}" if full_in is not None else ""
+    return None if v is None else Measurement(v, text=f"{fs.mountpoint} is {_pct(v)} full", extra=extra)
 
 
-def _sensors(d) -> Iterator[tuple[str, Measurement]]:
-    for t in getattr(d, "temperatures", []):
-        v = _num(t.current)
-        if v is None:
-            continue
-        name = t.label if t.label.startswith(t.chip) else f"{t.chip} {t.label}"
-        high, crit = _num(t.high), _num(t.critical)
-        yield "temperature", Measurement(
-            v, name, f"{name} is at {v:.0f} °C",
-            levels=(high if high and high > 0 else None, crit if crit and crit > 0 else None))
+def _fs_inodes(fs) -> Measurement | None:
+    v = _num(getattr(fs, "inodes_percent", None))
+    return None if v is None else Measurement(v, text=f"{fs.mountpoint} has used {_pct(v)} of its inodes")
 
 
-def _processes(d) -> Iterator[tuple[str, Measurement]]:
-    counts = getattr(d, "counts", None) or {}
-    n = counts.get("zombie", 0)
-    yield "zombies", Measurement(n, text=f"{n} zombie process{'' if n == 1 else 'es'}", top="zombie")
+def _fs_time_to_full(fs) -> Measurement | None:
+    full_in, pct = _num(getattr(fs, "full_in", None)), _num(fs.percent)
+    return None if full_in is None else Measurement(
+        full_in, text=f"{fs.mountpoint} will be full in {about(full_in)}",
+        extra=f", {_pct(pct)} full now" if pct is not None else "")
 
 
-def _logs(d) -> Iterator[tuple[str, Measurement]]:
+def _devices(d) -> Iterable[tuple[str, Any]]:
+    return [(dev.name, dev) for dev in getattr(d, "devices", [])]
+
+
+def _disk_busy(dev) -> Measurement | None:
+    v = _num(getattr(dev, "busy_percent", None))
+    return None if v is None else Measurement(v, text=f"disk {dev.name} is busy {_pct(v)} of the time")
+
+
+def _interfaces(d) -> Iterable[tuple[str, Any]]:
+    return [(nic.name, nic) for nic in getattr(d, "interfaces", [])]
+
+
+def _net_errors(nic) -> Measurement | None:
+    errin, errout = _num(getattr(nic, "errin_per_s", None)), _num(getattr(nic, "errout_per_s", None))
+    if errin is None and errout is None:
+        return None
+    v = (errin or 0.0) + (errout or 0.0)
+    return Measurement(v, text=f"{nic.name} has {v:.3g} errors/s ({errin or 0:.3g} in, {errout or 0:.3g} out)")
+
+
+def _temperatures(d) -> Iterable[tuple[str, Any]]:
+    return [(t.label if t.label.startswith(t.chip) else f"{t.chip} {t.label}", t)
+            for t in getattr(d, "temperatures", [])]
+
+
+def _temperature(t) -> Measurement | None:
+    v = _num(t.current)
+    if v is None:
+        return None
+    name = t.label if t.label.startswith(t.chip) else f"{t.chip} {t.label}"
+    return Measurement(v, text=f"{name} is at {v:.0f} °C", levels=(_level(t.high), _level(t.critical)))
+
+
+def _zombies(d) -> Measurement | None:
+    n = (getattr(d, "counts", None) or {}).get("zombie", 0)
+    return Measurement(n, text=f"{n} zombie process{'' if n == 1 else 'es'}", top="zombie")
+
+
+def _log_errors(d) -> Measurement | None:
     v = _num(getattr(d, "errors_per_minute", None))
-    if v is not None:
-        yield "log_errors", Measurement(
-            v, text=f"{v:.0f} error line{'' if v == 1 else 's'} per minute in the logs")
+    return None if v is None else Measurement(
+        v, text=f"{v:.0f} error line{'' if v == 1 else 's'} per minute in the logs")
 
 
-# area -> what it measures. Each function reads one area's model; names are the areas' own fields.
-MEASURES: dict[str, Callable[[Any], Iterable[tuple[str, Measurement]]]] = {
-    "cpu": _cpu, "memory": _memory, "disks": _disks, "network": _network,
-    "sensors": _sensors, "processes": _processes, "logs": _logs,
+# area -> its checks, each reading the area model's own fields.
+MEASURES: dict[str, list[Measure]] = {
+    "cpu": [Measure("cpu_percent", _cpu_percent), Measure("cpu_iowait", _cpu_iowait),
+            Measure("cpu_steal", _cpu_steal), Measure("load_per_core", _load)],
+    "memory": [Measure("memory_percent", _memory_percent), Measure("swap_percent", _swap_percent)],
+    "disks": [Measure("fs_percent", _fs_percent, _filesystems),
+              Measure("fs_inodes_percent", _fs_inodes, _filesystems),
+              Measure("fs_time_to_full", _fs_time_to_full, _filesystems),
+              Measure("disk_busy", _disk_busy, _devices)],
+    "network": [Measure("net_errors", _net_errors, _interfaces)],
+    "sensors": [Measure("temperature", _temperature, _temperatures)],
+    "processes": [Measure("zombies", _zombies)],
+    "logs": [Measure("log_errors", _log_errors)],
 }
 
 
@@ -288,22 +380,26 @@ class Judge:
         self.thresholds = thresholds or Thresholds()
         self.events = events  # monitor.events.EventLog or None
         self._trackers: dict[str, Tracker] = {}
+        self._unknown_since: dict[str, float] = {}  # key -> since when it cannot be judged
 
     def __call__(self, snap, history=None) -> list[Verdict]:
         now = snap.taken_at
         verdicts: list[Verdict] = []
         present: set[str] = set()
-        for area, measure in MEASURES.items():
+        for area, checks in MEASURES.items():
             data = snap.get(area)
             if data is None:
-                continue  # absent or unavailable: its trackers and open events wait for it
+                if area in snap.unavailable:  # configured but unreadable: unknown, not skipped
+                    verdicts += self._unreadable(now, area, checks, snap.unavailable[area])
+                continue
             present.add(area)
-            for name, m in measure(data):
-                v = self._judge_one(snap, now, CHECKS[name][0], m)
-                if v is not None:
-                    verdicts.append(v)
+            for check in checks:
+                verdicts += self._judge_check(snap, now, check, data)
+        states = {v.key: v.state for v in verdicts}
+        seen = set(states)
+        for key in [k for k in self._unknown_since if states.get(k) != "unknown"]:
+            del self._unknown_since[key]  # judged again (or gone): a later spell starts afresh
         # A subject gone while its area is present (unmounted, interface removed): forget it.
-        seen = {v.key for v in verdicts}
         for key in [k for k in self._trackers if k not in seen]:
             if CHECKS[key.split(":", 1)[0]][0].area in present:
                 del self._trackers[key]
@@ -311,24 +407,70 @@ class Judge:
             self.events.update(now, verdicts, present)
         return verdicts
 
-    def _judge_one(self, snap, now: float, info: CheckInfo, m: Measurement) -> Verdict | None:
-        t = self.thresholds.effective(info.name, m.subject)
+    def _judge_check(self, snap, now: float, check: Measure, data) -> list[Verdict]:
+        info = CHECKS[check.check][0]
+        try:
+            subjects = list(check.subjects(data))
+        except Exception as exc:  # noqa: BLE001 - the area's shape is broken: the check is unknown
+            return [v for v in [self._unknown(now, info, "", _why(exc))] if v is not None]
+        out = []
+        for subject, item in subjects:
+            try:
+                m = check.measure(item)
+                v = None if m is None else self._judge_one(snap, now, info, subject, m)
+            except Exception as exc:  # noqa: BLE001 - one bad subject, not the whole judgment
+                v = self._unknown(now, info, subject, _why(exc))
+            if v is not None:
+                out.append(v)
+        return out
+
+    def _unreadable(self, now: float, area: str, checks: list[Measure], why: str) -> list[Verdict]:
+        """Every check of an unreadable area: the subjects judged before, or each check once."""
+        known = [k for k in self._trackers if CHECKS[k.split(":", 1)[0]][0].area == area]
+        keys = known or [c.check for c in checks]
+        out = []
+        for key in keys:
+            name, _, subject = key.partition(":")
+            v = self._unknown(now, CHECKS[name][0], subject, f"{area} could not be read: {why}")
+            if v is not None:
+                out.append(v)
+        return out
+
+    def _unknown(self, now: float, info: CheckInfo, subject: str, why: str) -> Verdict | None:
+        t = self.thresholds.effective(info.name, subject)
+        if not t.enabled:
+            return None
+        key = f"{info.name}:{subject}" if subject else info.name
+        if key not in self._unknown_since:  # once per spell, not once per tick
+            self._unknown_since[key] = now
+            log.warning("%s cannot be judged: %s", key, why)
+        who = f"{info.label} of {subject}" if subject else info.label
+        return Verdict(check=info.name, area=info.area, subject=subject, state="unknown", value=None,
+                       unit=info.unit, threshold=None, warning=t.warning, critical=t.critical,
+                       since=self._unknown_since[key], reason=f"{who} cannot be judged: {why}")
+
+    def _judge_one(self, snap, now: float, info: CheckInfo, subject: str, m: Measurement) -> Verdict | None:
+        t = self.thresholds.effective(info.name, subject)
         if not t.enabled:
             return None
         if m.levels is not None:  # the sensor's own levels win over the configured ones
             t = sensor_threshold(t, *m.levels)
         lv = Levels.of(t, info.direction)
-        key = f"{info.name}:{m.subject}" if m.subject else info.name
+        key = f"{info.name}:{subject}" if subject else info.name
         tracker = self._trackers.setdefault(key, Tracker())
-        state = tracker.step(now, m.value, lv)
-        crossed = {"ok": None, "warning": t.warning, "critical": t.critical}[state]
+        st = tracker.step(now, m.value, lv)
+        crossed = {"ok": None, "warning": t.warning, "critical": t.critical}[st]
         return Verdict(
-            check=info.name, area=info.area, subject=m.subject, state=state, value=m.value,
+            check=info.name, area=info.area, subject=subject, state=st, value=m.value,
             unit=info.unit, threshold=crossed, warning=t.warning, critical=t.critical,
             since=now if tracker.since is None else tracker.since,
-            reason=reason(info, m, state, t, own=tuple(x is not None for x in m.levels or (None, None))),
-            top=top_processes(snap, m.top) if state != "ok" else [],
+            reason=reason(info, m, st, t, own=tuple(x is not None for x in m.levels or (None, None))),
+            top=top_processes(snap, m.top) if st != "ok" else [],
         )
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def sensor_threshold(t: Threshold, high: float | None, crit: float | None) -> Threshold:

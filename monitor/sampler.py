@@ -1,11 +1,25 @@
 """The tick loop and the Store: the only place that reads the host for the shared views.
 
-Every tick the Sampler runs each due collector in a worker thread (never on the event loop),
-bounded by ``collector_timeout``; a collector that raises or hangs makes its area "unavailable"
-with a reason while every other area is still published. The result is one immutable Snapshot;
-views read ``store.latest`` and wait on ``store.wait_newer(seq)``. Whatever a view derives from
-a snapshot (rendered cards, JSON bytes) is memoised on the snapshot with ``snapshot.memo`` so that
-it is made once per tick however many clients ask.
+Every tick the Sampler runs each due collector in a worker thread (never on the event loop) and
+publishes one immutable Snapshot on schedule, whatever the collectors do:
+
+- A tick waits for the collections it started for at most ``COLLECT_SHARE`` of a tick (and never
+  longer than ``collector_timeout``); the first sample, before anything listens, waits up to
+  ``collector_timeout``.
+- At most one collection per area is in flight. While one is still running, the area's previous
+  value is published and listed in ``snapshot.stale`` (area -> age of that value, seconds); once
+  the collection has run for ``collector_timeout`` the area is "unavailable" with a reason (and
+  counted once in ``store.failures``). When the late call returns, its result is used.
+- The judge runs in its own single thread, bounded by ``JUDGE_SHARE`` of a tick: a judgment that
+  raises or overruns leaves the snapshot without verdicts and with ``judge_error`` set, which
+  every view shows as state "unknown" (monitor/health.py). Never two judgments at once: while a
+  late one still runs, the next ticks are published unjudged rather than queued.
+- After each published tick the systemd watchdog is pinged (monitor/watchdog.py): pings stop
+  only when publishing stops.
+
+Views read ``store.latest`` and wait on ``store.wait_newer(seq)``. Whatever a view derives from a
+snapshot (rendered cards, JSON bytes) is memoised on it with ``snapshot.memo``, so it is made once
+per tick however many clients ask.
 """
 from __future__ import annotations
 
@@ -14,12 +28,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .collectors.base import AreaModel, Collector
 from .memo import Memoised
+from .watchdog import Notifier
 
 log = logging.getLogger("server_monitor.sampler")
 
@@ -33,6 +48,10 @@ class Snapshot(Memoised):
     durations: Mapping[str, float] = field(default_factory=dict)  # area -> seconds spent
     # Judgment of this snapshot (monitor/health.py): whatever the judge returned, in order.
     verdicts: tuple[Any, ...] = ()
+    # Why this snapshot has no judgment (the judge raised or overran); None when judged.
+    judge_error: str | None = None
+    # Areas published with their previous value because a collection is still running -> age, s.
+    stale: Mapping[str, float] = field(default_factory=dict)
     # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality.
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -41,15 +60,15 @@ class Snapshot(Memoised):
 
     def state_of(self, area: str) -> str:
         """Worst verdict state for an area: "ok", "warning", "critical", or "unknown" when the
-        area could not be collected. Verdicts need ``.area`` and ``.state`` attributes."""
-        if area in self.unavailable:
+        area could not be collected, one of its checks could not be judged, or judging failed
+        (a known critical still shows as critical). Verdicts need ``.area`` and ``.state``."""
+        if area in self.unavailable or self.judge_error is not None:
             return "unknown"
         states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
-        for s in ("critical", "warning"):
+        for s in ("critical", "unknown", "warning"):
             if s in states:
                 return s
         return "ok"
-
 
 
 class History:
@@ -111,23 +130,50 @@ class Store:
         return self.latest
 
 
-# judge(snapshot, history) -> verdicts; runs once per tick, in a worker thread, after collection.
+# judge(snapshot, history) -> verdicts; runs once per tick, in its own thread, after collection.
 Judge = Callable[["Snapshot", "History"], Iterable[Any]]
+
+COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it started
+JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
+JUDGE_MIN = 0.25  # ...but at least this long (s): a GIL-busy process table must not fail a 0.2 s tick
+
+
+@dataclass
+class _Run:
+    """One collection in flight."""
+    future: asyncio.Future
+    started: float  # monotonic
+    reported: bool = False  # already counted as hung
+
+
+@dataclass(frozen=True)
+class _Result:
+    """An area's last collection: its data, or the reason it has none."""
+    at: float  # monotonic, when the collection started
+    data: AreaModel | None
+    reason: str | None
+    series: Mapping[str, float]
 
 
 class Sampler:
     def __init__(self, store: Store, collectors: Iterable[Collector], tick: float,
-                 timeout: float, judge: Judge | None = None) -> None:
+                 timeout: float, judge: Judge | None = None, notifier: Notifier | None = None) -> None:
         self.store = store
         self.judge = judge
         self.collectors = list(collectors)
         self.tick = tick
         self.timeout = timeout
-        # One thread per collector at most, so a hung collector cannot starve the others.
+        self.collect_budget = min(COLLECT_SHARE * tick, timeout)
+        self.judge_budget = min(max(JUDGE_SHARE * tick, JUDGE_MIN), timeout)
+        self.notifier = notifier if notifier is not None else Notifier.from_env()
+        # One thread per area is enough (never two collections of one area), so a hung collector
+        # cannot starve the others; the judge has its own thread, so it never waits behind them.
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.collectors)),
                                         thread_name_prefix="collector")
-        self._inflight: dict[str, tuple[Future, float]] = {}
-        self._last: dict[str, tuple[float, AreaModel | None, str | None, dict[str, float]]] = {}
+        self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge")
+        self._inflight: dict[str, _Run] = {}
+        self._last: dict[str, _Result] = {}
+        self._judging: tuple[asyncio.Future, int, float] | None = None  # (future, seq, started)
         self._seq = 0
 
     async def run(self) -> None:
@@ -146,75 +192,126 @@ class Sampler:
             await asyncio.sleep(due - now)
             self.store.tick_lag.append(max(0.0, time.monotonic() - due))
             await self.sample_once()
+            if k == 1:
+                # Ready once ticking: the lifespan's first sample ran before uvicorn listened,
+                # this one runs a tick after it, with the socket open.
+                self.notifier.ready()
 
     async def sample_once(self) -> Snapshot:
         taken_at, now = time.time(), time.monotonic()
-        loop = asyncio.get_running_loop()
-        started: dict[str, asyncio.Future] = {}
-        for c in self.collectors:
-            last = self._last.get(c.name)
-            if last is not None and c.interval and now - last[0] < c.interval - 1e-3:
-                continue  # not due: its previous result stays in the snapshot
-            if c.name in self._inflight:
-                continue  # still running from an earlier tick (hung): reported below
-            fut = self._pool.submit(_timed, c.collect, now)
-            self._inflight[c.name] = (fut, now)
-            started[c.name] = asyncio.wrap_future(fut, loop=loop)
-        if started:
-            await asyncio.wait(started.values(), timeout=self.timeout)
-            for f in started.values():  # errors are read from the thread's future below;
-                if f.done() and not f.cancelled():  # mark the loop's copy as seen, so asyncio
-                    f.exception()  # does not log "exception was never retrieved"
+        first = self._seq == 0  # nobody is waiting yet: give the first collections their time
+        fresh = self._start_due(now)
+        if fresh:
+            await asyncio.wait(fresh, timeout=self.timeout if first else self.collect_budget)
+        snap, series = self._assemble(taken_at, now)
+        if self.judge is not None:
+            snap = await self._judged(snap, self.timeout if first else self.judge_budget)
+        await self.store.publish(snap, series)
+        self.notifier.ping()  # only here: a tick that is not published is not a sign of life
+        return snap
 
+    def _start_due(self, now: float) -> list[asyncio.Future]:
+        loop = asyncio.get_running_loop()
+        fresh = []
+        for c in self.collectors:
+            if c.name in self._inflight:
+                continue  # at most one collection per area: a hung one is not started again
+            last = self._last.get(c.name)
+            if last is not None and c.interval and now - last.at < c.interval - 1e-3:
+                continue  # not due: its previous result stays in the snapshot
+            fut = asyncio.wrap_future(self._pool.submit(_collect, c, now), loop=loop)
+            self._inflight[c.name] = _Run(fut, now)
+            fresh.append(fut)
+        return fresh
+
+    def _assemble(self, taken_at: float, now: float) -> tuple[Snapshot, dict[str, float]]:
         areas: dict[str, AreaModel] = {}
         unavailable: dict[str, str] = {}
         durations: dict[str, float] = {}
+        stale: dict[str, float] = {}
         series: dict[str, float] = {}
+        at = time.monotonic()
         for c in self.collectors:
-            inflight = self._inflight.get(c.name)
-            if inflight is not None:
-                fut, since = inflight
-                if not fut.done():
-                    stuck = time.monotonic() - since
-                    self._fail(c.name, now, f"collection has not finished after {stuck:.0f} s (hung?)")
-                else:
-                    del self._inflight[c.name]
-                    try:
-                        data, took = fut.result()
-                        self._last[c.name] = (now, data, None, c.series(data))
-                        durations[c.name] = took
-                    except Exception as exc:  # noqa: BLE001 - any failure is reported, never fatal
-                        log.warning("collector %s failed: %s", c.name, exc, exc_info=exc)
-                        self._fail(c.name, now, f"{type(exc).__name__}: {exc}")
-            _, data, reason, s = self._last.get(c.name, (now, None, "not collected yet", {}))
-            if data is not None and reason is None:
-                areas[c.name] = data
-                series.update(s)
+            run = self._inflight.get(c.name)
+            if run is not None and run.future.done():
+                del self._inflight[c.name]
+                self._harvest(c.name, run, durations)
+                run = None
+            if run is not None and at - run.started >= self.timeout - 0.01:
+                if not run.reported:  # one hang is one failure, however many ticks it lasts
+                    run.reported = True
+                    self.store.failures[c.name] = self.store.failures.get(c.name, 0) + 1
+                    log.warning("collector %s has not finished after %.1f s", c.name, self.timeout)
+                unavailable[c.name] = (f"collection has not finished after "
+                                       f"{at - run.started:.1f} s (hung?)")
+                continue
+            last = self._last.get(c.name)
+            if last is None:
+                unavailable[c.name] = "not collected yet"
+            elif last.data is None:
+                unavailable[c.name] = last.reason or "unavailable"
             else:
-                unavailable[c.name] = reason or "unavailable"
+                areas[c.name] = last.data
+                series.update(last.series)
+                if run is not None:  # the new collection is late: this is the previous value
+                    stale[c.name] = round(at - last.at, 3)
         self._seq += 1
-        snap = Snapshot(self._seq, taken_at, areas, unavailable, durations)
-        if self.judge is not None:
-            try:
-                # In a worker thread: judging also appends to the events file, and a slow disk
-                # must not stall every stream. The judge is only ever called from here, one at a time.
-                judge, history = self.judge, self.store.history
-                verdicts = await asyncio.to_thread(lambda: tuple(judge(snap, history)))
-                snap = replace(snap, verdicts=verdicts)
-            except Exception as exc:  # noqa: BLE001 - a judgment bug must not stop the console
-                log.exception("judge failed: %s", exc)
-        await self.store.publish(snap, series)
-        return snap
+        return Snapshot(self._seq, taken_at, areas, unavailable, durations, stale=stale), series
 
-    def _fail(self, name: str, now: float, reason: str) -> None:
-        self.store.failures[name] = self.store.failures.get(name, 0) + 1
-        self._last[name] = (now, None, reason, {})
+    def _harvest(self, name: str, run: _Run, durations: dict[str, float]) -> None:
+        exc = run.future.exception()  # also marks it retrieved: asyncio does not log it again
+        if exc is None:
+            data, series, took = run.future.result()
+            self._last[name] = _Result(run.started, data, None, series)
+            durations[name] = took
+            return
+        if not run.reported:
+            self.store.failures[name] = self.store.failures.get(name, 0) + 1
+        log.warning("collector %s failed: %s", name, exc, exc_info=exc)
+        self._last[name] = _Result(run.started, None, f"{type(exc).__name__}: {exc}", {})
+
+    async def _judged(self, snap: Snapshot, budget: float) -> Snapshot:
+        """The snapshot with its verdicts, or with ``judge_error`` when judging raised, overran
+        its budget, or the previous judgment is still running (never two at once)."""
+        if self._judging is not None:
+            fut, seq, started = self._judging
+            if not fut.done():
+                return replace(snap, judge_error=f"the judgment of sample {seq} is still running "
+                                                 f"after {time.monotonic() - started:.1f} s")
+            self._judging = None
+        loop = asyncio.get_running_loop()
+        judge, history = self.judge, self.store.history
+        assert judge is not None
+        # In a thread: judging also appends to the events file, and a slow disk must not stall
+        # every stream.
+        fut = asyncio.wrap_future(self._judge_pool.submit(lambda: tuple(judge(snap, history))), loop=loop)
+        done, _ = await asyncio.wait([fut], timeout=budget)
+        if not done:
+            self._judging = (fut, snap.seq, time.monotonic() - budget)
+            fut.add_done_callback(_retrieve)
+            log.warning("judging sample %d took longer than %.2f s: published unjudged", snap.seq, budget)
+            return replace(snap, judge_error=f"judging took longer than {budget:.2f} s")
+        exc = fut.exception()
+        if exc is not None:
+            log.error("judge failed: %s", exc, exc_info=exc)
+            return replace(snap, judge_error=f"judging failed: {type(exc).__name__}: {exc}")
+        return replace(snap, verdicts=fut.result())
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._judge_pool.shutdown(wait=False, cancel_futures=True)
+        self.notifier.stopping()
 
 
-def _timed(fn: Callable[[float], AreaModel], now: float) -> tuple[AreaModel, float]:
+def _collect(c: Collector, now: float) -> tuple[AreaModel, Mapping[str, float], float]:
+    """One collection, in a worker thread; ``series`` too, since it is the collector's code."""
     t0 = time.perf_counter()
-    data = fn(now)
-    return data, time.perf_counter() - t0
+    data = c.collect(now)
+    series = c.series(data)
+    return data, series, time.perf_counter() - t0
+
+
+def _retrieve(fut: asyncio.Future) -> None:
+    """A late judgment's outcome is not used; read it so that asyncio does not log it as lost."""
+    if not fut.cancelled() and (exc := fut.exception()) is not None:
+        log.error("late judgment failed: %s", exc, exc_info=exc)

@@ -5,8 +5,9 @@
 (function () {
   "use strict";
   var POLL_MS = 5000;
+  // unknown: the console could not judge (its own banner says why) or cannot be reached.
   var PREFIX = { ok: "", warning: "\u26a0 WARNING \u00b7 ", critical: "\u2716 CRITICAL \u00b7 ",
-                 unknown: "? " };
+                 unknown: "? UNKNOWN \u00b7 " };
   var baseTitle = null;
   var shown = null;
 
@@ -19,8 +20,7 @@
     document.documentElement.setAttribute("data-health", state);
     var icon = document.querySelector('link[rel="icon"]');
     if (icon) {
-      icon.setAttribute("href", state === "unknown" ? "/static/favicon.svg"
-                                                    : "/static/favicon-" + state + ".svg");
+      icon.setAttribute("href", "/static/favicon-" + state + ".svg");
     }
   }
 

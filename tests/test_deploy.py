@@ -66,3 +66,16 @@ def test_unit_runs_as_its_own_user_with_only_the_two_capabilities():
     caps = {"CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"}
     assert set(settings["AmbientCapabilities"].split()) == caps
     assert set(settings["CapabilityBoundingSet"].split()) == caps
+
+
+def test_unit_is_watched_and_capped():
+    """Type=notify with a watchdog the sampler pings (monitor/watchdog.py, tests/test_watchdog.py),
+    and caps on memory and tasks well above what was measured (the figures are in the unit)."""
+    settings = dict(line.split("=", 1) for line in UNIT.read_text().splitlines()
+                    if "=" in line and not line.startswith("#"))
+    assert (settings["Type"], settings["NotifyAccess"]) == ("notify", "main")
+    assert settings["Restart"] == "on-failure"  # a watchdog timeout counts as a failure
+    assert 10 <= int(settings["WatchdogSec"].removesuffix("s")) <= 60  # many ticks, under a minute
+    assert settings["MemoryMax"].endswith("M") and 256 <= int(settings["MemoryMax"][:-1]) <= 1024
+    assert 128 <= int(settings["TasksMax"]) <= 1024
+    assert "AF_UNIX" in settings["RestrictAddressFamilies"].split()  # $NOTIFY_SOCKET is one

@@ -237,9 +237,12 @@ def test_missing_areas_and_values_are_skipped():
     # cpu's first reading has no percentages: no cpu_percent verdict, load still judged.
     keys = [x.key for x in j(snap(t=1, cpu=cpu(percent=None, iowait=None, steal=None), memory=memory(30.0)))]
     assert "cpu_percent" not in keys and "load_per_core" in keys
-    # memory unavailable for a tick: no verdict, and its state is not forgotten...
-    assert [x.key for x in j(snap(t=2, unavailable={"memory": "boom"}))] == []
-    # ...so the same value is still critical when it is back (since kept from the first tick).
+    # memory unavailable for a tick: its check is unknown with the reason (fail closed)...
+    [gap] = j(snap(t=2, unavailable={"memory": "boom"}))
+    assert (gap.key, gap.state, gap.value) == ("memory_percent", "unknown", None)
+    assert gap.reason == "memory used cannot be judged: memory could not be read: boom"
+    # ...and its state is not forgotten: the same value is still critical when it is back
+    # (since kept from the first tick).
     back = j(snap(t=3, memory=memory(30.0)))[0]
     assert (back.state, back.since) == ("critical", 0)
 
@@ -358,3 +361,62 @@ def test_banner_shows_open_and_recent_events_only():
     assert [e.id for e in banner_events(now, log_of(events + [NS(id="x", start=0, end=0)] * 60 + [long_open]))] \
         == ["open", "long-open", "fresh"]
     assert banner_events(now, None) == []
+
+
+# --- failing closed: what cannot be judged is unknown, never silently ok -------------------------
+def test_a_measure_that_raises_on_one_subject_makes_only_that_check_unknown():
+    """One filesystem whose reading is broken (NaN, as a bad driver or a bug would give): its
+    fs_percent is unknown with the reason; its other checks, the other mount and memory are judged."""
+    th = Thresholds(fs_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
+    broken = fs("/broken", 10.0).model_copy(update={"percent": float("nan")})
+    v = by_key(Judge(th)(snap(disks=disks(fs("/", 60.0), broken), memory=memory(20.0))))
+    assert v["fs_percent:/broken"].state == "unknown" and v["fs_percent:/broken"].value is None
+    assert "cannot be judged: ValueError: the reading is nan" in v["fs_percent:/broken"].reason
+    assert v["fs_inodes_percent:/broken"].state == "ok"  # the same subject's other check
+    assert v["fs_percent:/"].state == "warning" and v["memory_percent"].state == "ok"
+    assert overall(v.values()) == "unknown"  # unknown outranks a known warning...
+    crit = Judge(th)(snap(disks=disks(fs("/", 90.0), broken)))
+    assert overall(crit) == "critical"  # ...but not a known critical
+
+
+def test_a_measure_that_raises_keeps_the_trackers_hold():
+    """A tick where the check cannot be judged does not reset its hold time or its state."""
+    th = Thresholds(memory_percent={"warning": 50, "critical": 80, "for": 10, "clear": 45})
+    j = Judge(th)
+    assert j(snap(t=0, memory=memory(90.0)))[0].state == "ok"  # holding since 0
+    broken = memory(90.0).model_copy(update={"percent": float("inf")})
+    assert j(snap(t=5, memory=broken))[0].state == "unknown"
+    back = j(snap(t=10, memory=memory(90.0)))[0]
+    assert (back.state, back.since) == ("critical", 0)  # held 10 s across the unknown tick
+
+
+def test_an_area_never_collected_has_every_enabled_check_unknown():
+    th = Thresholds(swap_percent={"enabled": False})
+    v = Judge(th)(snap(unavailable={"memory": "not collected yet"}))
+    assert [(x.key, x.state) for x in v] == [("memory_percent", "unknown")]  # swap disabled: none
+
+
+def test_an_unreadable_area_keeps_its_subjects():
+    j = Judge()
+    j(snap(t=0, disks=disks(fs("/"), fs("/srv"))))
+    keys = {x.key for x in j(snap(t=1, unavailable={"disks": "collection has not finished after 5.0 s"}))}
+    assert {"fs_percent:/", "fs_percent:/srv", "fs_inodes_percent:/srv"} <= keys
+
+
+def test_unknown_since_is_when_it_began():
+    j = Judge()
+    j(snap(t=0, memory=memory()))
+    assert j(snap(t=1, unavailable={"memory": "x"}))[0].since == 1
+    assert j(snap(t=2, unavailable={"memory": "x"}))[0].since == 1
+    j(snap(t=3, memory=memory()))
+    assert j(snap(t=4, unavailable={"memory": "x"}))[0].since == 4
+
+
+def test_snapshot_state_is_unknown_when_judging_failed():
+    from dataclasses import replace
+
+    from monitor.health import VALUE, state, unknown_reason
+    s = replace(snap(memory=memory()), judge_error="judging failed: RuntimeError: bug")
+    assert state(s) == "unknown" and unknown_reason(s) == "not judged: judging failed: RuntimeError: bug"
+    assert s.state_of("memory") == "unknown"  # the cards do not say ok either
+    assert VALUE == {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}

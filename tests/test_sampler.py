@@ -190,10 +190,10 @@ def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
     store, snap = one_snapshot()
     real = cards.card_context
 
-    def broken(store_, snap_, area):
+    def broken(store_, snap_, area, *scope):
         if area == "memory":
             raise KeyError("template bug")
-        return real(store_, snap_, area)
+        return real(store_, snap_, area, *scope)
 
     monkeypatch.setattr(cards, "card_context", broken)
     text = encoded_events(store, snap, ["system", "memory"]).decode()
@@ -239,3 +239,133 @@ def test_cards_are_marked_safe_only_after_autoescaped_rendering():
     assert "<img" not in html and "<script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)" in html
     assert "&lt;img" in encoded_events(store, snap, ["system"]).decode()
+
+
+# --- no collector and no judgment can hold the tick ------------------------------------------------
+class Sleepy:
+    """A collector that takes ``delay`` seconds (or hangs until released) and counts its calls,
+    so a test can see that a second collection of the area never starts while one runs."""
+    name = "cpu"
+    model = Counter
+    interval = 0.0
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.release = threading.Event()
+        self.started = 0
+        self.running = 0
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+
+    def collect(self, now: float) -> Counter:
+        with self.lock:
+            self.started += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            self.release.wait(self.delay)
+            return Counter(n=self.started)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def series(self, data: Counter) -> dict[str, float]:
+        return {}
+
+
+def ticking(collectors, seconds: float, tick: float = 0.2, timeout: float = 1.0, judge=None):
+    """Run a real Sampler for ``seconds`` and return every snapshot it published, in order."""
+    async def go():
+        store = Store(100)
+        sampler = Sampler(store, collectors, tick=tick, timeout=timeout, judge=judge)
+        seen = [await sampler.sample_once()]
+        task = asyncio.create_task(sampler.run())
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen.append(await asyncio.wait_for(store.wait_newer(seen[-1].seq), deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+        task.cancel()
+        sampler.close()
+        return seen
+    return run(go())
+
+
+def test_a_slow_collector_is_published_stale_and_never_holds_the_tick():
+    slow = Sleepy(0.5)  # 2.5 ticks per collection; its timeout (1 s) is not reached
+    snaps = ticking([slow, MemoryCollector()], seconds=2.4)[1:]  # the first waited on purpose
+    gaps = [b.taken_at - a.taken_at for a, b in zip(snaps, snaps[1:])]
+    assert len(snaps) >= 9 and max(gaps) < 0.2 + 0.15, gaps  # every tick, on schedule
+    assert [s.seq for s in snaps] == list(range(snaps[0].seq, snaps[0].seq + len(snaps)))
+    assert all("memory" in s.areas for s in snaps)
+    # The slow area keeps its previous value, marked stale with its age, never unavailable.
+    assert all(s.get("cpu") is not None and "cpu" not in s.unavailable for s in snaps)
+    stale = [s.stale["cpu"] for s in snaps if "cpu" in s.stale]
+    # The age is the published value's: read by a collection that started up to ~3 ticks before
+    # the current one, which has run for less than its 1 s timeout.
+    assert len(stale) >= len(snaps) // 2 and 0 < max(stale) < 1.6
+    assert len({s.get("cpu").n for s in snaps}) >= 2  # late results are used when they come
+    assert slow.most_at_once == 1  # at most one collection of the area in flight
+    assert slow.started <= 2.4 / 0.5 + 2
+
+
+def test_a_hung_collector_is_unavailable_after_its_timeout_and_not_started_again():
+    hung = Sleepy(30)
+    try:
+        snaps = ticking([hung, MemoryCollector()], seconds=2.0, timeout=0.6)
+    finally:
+        hung.release.set()
+    later = [s for s in snaps if s.taken_at - snaps[0].taken_at >= 0.7]
+    assert later and all("has not finished after" in s.unavailable["cpu"] for s in later)
+    assert all("memory" in s.areas for s in snaps)
+    gaps = [b.taken_at - a.taken_at for a, b in zip(snaps[1:], snaps[2:])]
+    assert max(gaps) < 0.35, gaps  # the other area publishes every tick
+    assert hung.started == 1  # never a second collection of the hung area
+
+
+def test_a_hung_judge_is_bounded_and_never_runs_twice():
+    release = threading.Event()
+    calls = {"n": 0, "at_once": 0, "running": 0}
+    lock = threading.Lock()
+
+    def judge(snap, history):
+        with lock:
+            calls["n"] += 1
+            calls["running"] += 1
+            calls["at_once"] = max(calls["at_once"], calls["running"])
+        try:
+            if calls["n"] == 2:  # the second judgment hangs (a stuck disk under the events file)
+                release.wait(30)
+            return [f"verdict {snap.seq}"]
+        finally:
+            with lock:
+                calls["running"] -= 1
+
+    threading.Timer(1.5, release.set).start()
+    snaps = ticking([MemoryCollector()], seconds=2.5, judge=judge)
+    release.set()
+    gaps = [b.taken_at - a.taken_at for a, b in zip(snaps[1:], snaps[2:])]
+    assert max(gaps) < 0.2 + 0.3, gaps  # a tick waits for the judgment at most its budget
+    unjudged = [s for s in snaps if s.judge_error]
+    assert unjudged and all(s.verdicts == () for s in unjudged)
+    assert "took longer than" in unjudged[0].judge_error
+    assert any("is still running" in s.judge_error for s in unjudged[1:])
+    assert calls["at_once"] == 1  # never two judgments at once
+    assert snaps[-1].judge_error is None and snaps[-1].verdicts == (f"verdict {snaps[-1].seq}",)
+
+
+def test_a_raising_judge_leaves_the_sample_unjudged_with_the_reason():
+    def judge(snap, history):
+        raise UnicodeEncodeError("utf-8", "x\udcff", 1, 2, "surrogates not allowed")
+
+    async def go():
+        sampler = Sampler(Store(10), [MemoryCollector()], tick=1, timeout=1, judge=judge)
+        snap = await sampler.sample_once()
+        sampler.close()
+        return snap
+
+    snap = run(go())
+    assert "memory" in snap.areas and snap.verdicts == ()
+    assert snap.judge_error.startswith("judging failed: UnicodeEncodeError")
+    assert snap.state_of("memory") == "unknown"

@@ -80,5 +80,7 @@ health_router = APIRouter(tags=["service"])
 
 
 @health_router.get("/healthz", response_model=Health, summary="Liveness: the console answers")
-def healthz() -> Health:
+async def healthz() -> Health:
+    # async, on the event loop itself: a plain def would wait for a free worker thread, and it
+    # reads nothing the sampler makes, so no collector or judgment can hold it up.
     return Health()

@@ -6,8 +6,10 @@
     CRITICAL fs_percent /var: /var is 96 % full (critical at 95 %), full in about 2 h (since 13:58:40)
     WARNING  cpu_percent: CPU is 93 % busy (warning at 90 %) (since 14:01:55) top: python3 (4121) 88 %
 
-HTTP status: 200 when ok or warning, 503 when critical, so an uptime checker or a load balancer can
-use the answer as is (``health_status_warning`` / ``health_status_critical`` change that).
+HTTP status: 200 when ok or warning, 503 when critical or unknown, so an uptime checker or a load
+balancer can use the answer as is (``health_status_warning`` / ``_critical`` / ``_unknown`` change
+that). Unknown means the console cannot vouch for the host: judging failed or overran this tick
+(``reason`` says why), or a check could not be judged (its verdict says why); never "all ok".
 ``/api/alert-rules`` renders the same thresholds as Prometheus alerting rules over the
 ``server_monitor_check_value`` series of /metrics, so a Prometheus scraping many consoles judges
 each one the way the console itself does (``python -m views.health`` prints the defaults, which
@@ -25,9 +27,10 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from monitor.events import Event
-from monitor.health import RANK, Verdict, fmt, overall
+from monitor.health import SEVERITY, Verdict, fmt, state, unknown_reason
 from monitor.thresholds import CHECKS, Threshold, Thresholds, clear_levels
 
+from .cards import DISPLAY, FULL, scope_of
 from .deps import SettingsDep, SnapshotDep
 from .format import clock
 from .templating import env
@@ -36,10 +39,13 @@ router = APIRouter(prefix="/api", tags=["health"])
 
 
 class HealthReport(BaseModel):
-    status: Literal["ok", "warning", "critical"] = Field(description="the worst verdict")
+    status: Literal["ok", "warning", "critical", "unknown"] = Field(
+        description="the worst verdict (critical > unknown > warning > ok); unknown also when "
+                    "judging failed")
+    reason: str | None = Field(None, description="why the status is unknown; null otherwise")
     seq: int
     taken_at: float
-    checks: int = Field(description="how many checks were judged in this sample")
+    checks: int = Field(description="how many checks this sample has a verdict for (unknown included)")
     verdicts: list[Verdict] = Field(description="every check that is not ok, worst first")
     unavailable: dict[str, str] = Field(description="areas that could not be collected, and why")
 
@@ -49,24 +55,39 @@ class EventList(BaseModel):
 
 
 def problems(verdicts) -> list[Verdict]:
-    """Non-ok verdicts, critical first, then the longest-standing."""
+    """Non-ok verdicts, critical first (then unknown, warning), then the longest-standing."""
     bad = [v for v in verdicts if v.state != "ok"]
-    return sorted(bad, key=lambda v: (-RANK[v.state], v.since))
+    return sorted(bad, key=lambda v: (-SEVERITY[v.state], v.since))
+
+
+def listed(snap) -> list[Verdict]:
+    """The problems to list one by one: the unknown verdicts of an unreadable area are told once,
+    as that area's line (one cause, one line), not once per check."""
+    return [v for v in problems(snap.verdicts)
+            if not (v.state == "unknown" and v.area in snap.unavailable)]
+
+
+def headline(snap) -> str:
+    """ "critical: 2 of 31 checks not ok"; "unknown: not judged: ..." — never "all 0 checks ok"
+    for a sample that was not judged."""
+    st, n = state(snap), len(snap.verdicts)
+    if snap.judge_error:
+        return f"{st}: not judged: {snap.judge_error}"
+    bad = sum(1 for v in snap.verdicts if v.state != "ok")
+    return f"{st}: all {n} checks ok" if not bad else f"{st}: {bad} of {n} checks not ok"
 
 
 def text_lines(snap) -> list[str]:
-    bad = problems(snap.verdicts)
-    state = overall(snap.verdicts)
-    n = len(snap.verdicts)
-    head = (f"{state}: all {n} checks ok" if not bad else f"{state}: {len(bad)} of {n} checks not ok")
-    lines = [f"{head} (sample {snap.seq} at {clock(snap.taken_at)})"]
-    for v in bad:
+    lines = [f"{headline(snap)} (sample {snap.seq} at {clock(snap.taken_at)})"]
+    for v in listed(snap):
         who = f"{v.check} {v.subject}" if v.subject else v.check
         top = ", ".join(f"{p.name} ({p.pid})" for p in v.top)
         lines.append(f"{v.state.upper():8} {who}: {v.reason} (since {clock(v.since)})"
                      + (f" top: {top}" if top else ""))
     for area, why in snap.unavailable.items():
-        lines.append(f"{'UNKNOWN':8} {area}: could not be read: {why}")
+        n = sum(1 for v in snap.verdicts if v.area == area and v.state == "unknown")
+        judged = f" ({n} check{'' if n == 1 else 's'} cannot be judged)" if n else ""
+        lines.append(f"{'UNKNOWN':8} {area}: could not be read: {why}{judged}")
     return lines
 
 
@@ -80,25 +101,27 @@ def _wants_text(request: Request, format: str | None) -> bool:
 @router.get(
     "/health", response_model=HealthReport,
     summary="Overall state and every non-ok verdict with its reason",
-    description="HTTP 200 when ok or warning, 503 when critical (configurable: "
-                "SERVER_MONITOR_HEALTH_STATUS_WARNING / _CRITICAL). `?format=text` or "
-                "`Accept: text/plain` gives one line per verdict.",
+    description="HTTP 200 when ok or warning, 503 when critical or unknown (configurable: "
+                "SERVER_MONITOR_HEALTH_STATUS_WARNING / _CRITICAL / _UNKNOWN). Unknown: judging "
+                "failed (`reason`) or a check could not be judged (its verdict's `reason`). "
+                "`?format=text` or `Accept: text/plain` gives one line per verdict.",
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-               503: {"description": "critical (same body)",
+               503: {"description": "critical or unknown (same body)",
                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HealthReport"}},
                                  "text/plain": {"schema": {"type": "string"}}}}},
 )
 def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
            format: Annotated[Literal["json", "text"] | None,
                              Query(description="json (default) or text: one line per verdict")] = None):
-    state = overall(snap.verdicts)
+    st = state(snap)
     status = {"ok": 200, "warning": settings.health_status_warning,
-              "critical": settings.health_status_critical}[state]
+              "critical": settings.health_status_critical, "unknown": settings.health_status_unknown}[st]
     if _wants_text(request, format):
         body = snap.memo("health:text", lambda: "\n".join(text_lines(snap)) + "\n")
         return PlainTextResponse(body, status_code=status)
     body = snap.memo("health:json", lambda: HealthReport(
-        status=state, seq=snap.seq, taken_at=snap.taken_at, checks=len(snap.verdicts),
+        status=st, reason=unknown_reason(snap), seq=snap.seq, taken_at=snap.taken_at,
+        checks=len(snap.verdicts),
         verdicts=problems(snap.verdicts), unavailable=dict(snap.unavailable),
     ).model_dump_json().encode())
     return Response(body, status_code=status, media_type="application/json")
@@ -121,16 +144,22 @@ def alert_rules_route(settings: SettingsDep) -> Response:
 def health_card(request: Request, snap) -> Markup:
     """The overall state, the reasons and the last events (partials/health.html), once per snapshot."""
     judge = getattr(request.app.state, "judge", None)
-    return render_health(snap, judge.events if judge is not None else None)
+    return render_health(snap, judge.events if judge is not None else None, scope_of(request))
 
 
-def render_health(snap, event_log=None) -> Markup:
-    def make() -> Markup:
-        return Markup(env.get_template("health.html").render(
-            snap=snap, state=overall(snap.verdicts), problems=problems(snap.verdicts),
-            checks=len(snap.verdicts), unavailable=snap.unavailable,
-            events=banner_events(snap.taken_at, event_log)))
-    return snap.memo("card:health", make)
+def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
+    """Once per snapshot and scope (views/cards.py): the display rendering has no links."""
+    return snap.memo(f"card:health:{scope}", lambda: Markup(env.get_template("health.html").render(
+        **health_context(snap, event_log, scope))))
+
+
+def health_context(snap, event_log=None, scope: str = DISPLAY) -> dict:
+    """What partials/health.html shows, for one scope."""
+    return dict(snap=snap, full=scope == FULL, state=state(snap), headline=headline(snap),
+                problems=listed(snap), judge_error=snap.judge_error,
+                bad=sum(1 for v in snap.verdicts if v.state != "ok"),
+                unknown_reason=unknown_reason(snap), checks=len(snap.verdicts),
+                unavailable=snap.unavailable, events=banner_events(snap.taken_at, event_log))
 
 
 BANNER_EVENTS = 3  # the banner is for "what is happening"; /api/events has the whole story

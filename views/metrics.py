@@ -9,6 +9,8 @@ once per snapshot (memoised), however many Prometheus servers scrape. Sample:
     node_filesystem_avail_bytes{device="/dev/vda1",fstype="ext4",mountpoint="/"} 8.4498452480e+10
     # TYPE server_monitor_verdict_state gauge
     server_monitor_verdict_state{area="disks",check="fs_percent",subject="/"} 0.0
+    # TYPE server_monitor_state gauge
+    server_monitor_state 0.0
     # TYPE server_monitor_collector_success gauge
     server_monitor_collector_success{collector="cpu"} 1.0
 
@@ -27,7 +29,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from monitor.health import RANK, overall
+from monitor.health import VALUE, state
 from monitor.sampler import Store
 
 from .deps import SnapshotDep
@@ -190,7 +192,10 @@ def _logs(d) -> Iterator[Metric | None]:
 
 AREAS = {"system": _system, "cpu": _cpu, "memory": _memory, "disks": _disks,
          "network": _network, "sensors": _sensors, "processes": _processes, "logs": _logs}
-STATE_DOC = "0 ok, 1 warning, 2 critical."
+# One number per state. 3 is "unknown": the check could not be judged (its area unreadable, its
+# reading broken) or, for server_monitor_state, the whole sample was not judged. An alert on
+# `server_monitor_state >= 2` therefore fires on "cannot tell" as well as on critical.
+STATE_DOC = "0 ok, 1 warning, 2 critical, 3 unknown (could not be judged)."
 
 
 class SnapshotCollector:
@@ -214,16 +219,22 @@ class SnapshotCollector:
         who = [((x.check, x.area, x.subject), x) for x in v]
         lab = ("check", "area", "subject")
         yield gauge("server_monitor_verdict_state", f"The console's judgment of each check: {STATE_DOC}",
-                    lab, [(k, RANK[x.state]) for k, x in who])
+                    lab, [(k, VALUE[x.state]) for k, x in who])
         yield gauge("server_monitor_check_value", "The value each check judged, in the check's unit.",
                     lab, [(k, x.value) for k, x in who])
         yield gauge("server_monitor_check_threshold", "The levels in effect for each check.",
                     (*lab, "level"), [((*k, lvl), getattr(x, lvl)) for k, x in who
                                       for lvl in ("warning", "critical")])
-        yield one("server_monitor_state", f"The worst verdict: {STATE_DOC}", RANK[overall(v)])
+        yield one("server_monitor_state", f"The overall state (unknown when the sample was not "
+                  f"judged): {STATE_DOC}", VALUE[state(snap)])
+        yield one("server_monitor_judged", "1 when the exported sample was judged, 0 when judging "
+                  "failed or overran (server_monitor_state is then 3).", int(snap.judge_error is None))
         names = list(dict.fromkeys([*snap.areas, *snap.unavailable]))
         yield gauge("server_monitor_collector_success", "1 when the area was collected this tick.",
                     ("collector",), [((n,), int(n in snap.areas)) for n in names])
+        yield gauge("server_monitor_collector_stale_seconds",
+                    "Age of an area's published value while its next collection is late.",
+                    ("collector",), [((n,), age) for n, age in snap.stale.items()])
         yield gauge("server_monitor_collector_duration_seconds", "Seconds the last collection took.",
                     ("collector",), [((n,), t) for n, t in snap.durations.items()])
         yield _fam(CounterMetricFamily, "server_monitor_collector_failures",
