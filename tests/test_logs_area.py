@@ -421,4 +421,8 @@ def test_wall_screens_get_counts_but_no_log_text(make_client, tmp_path):
     card = wall.text[wall.text.index('id="logs"'):]
     card = card[:card.index("</section>")]
     assert ">1<" in card and ">err<" in card and "auth" in card
-    assert "hunter2" not in wall.text and "Message text is not shown here" in card
+    assert "hunter2" not in wall.text and "Message text is shown only to" in card
+    # The same for anonymous loopback (the display scope), and the full scope sees the text.
+    anonymous = client.get("/dashboard").text
+    assert "hunter2" not in anonymous and 'href="/logs' not in anonymous
+    assert "hunter2-typed-as-user" in client.get("/dashboard", headers=as_full).text

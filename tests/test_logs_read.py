@@ -5,6 +5,7 @@ Files are written by the tests into a temporary directory; the journal is parsed
 """
 from __future__ import annotations
 
+import asyncio
 import builtins
 import json
 import os
@@ -35,7 +36,7 @@ def test_inert_strips_ansi_and_shows_controls():
     out = inert(raw)
     assert "\x1b" not in out and "\x07" not in out and "\x00" not in out and "\x08" not in out
     assert out.startswith("red bell")
-    assert "\u2407" in out and "\u2400" in out and "\u2408" in out  # visible symbols
+    assert "\\x07" in out and "\\x00" in out and "\\x08" in out  # visible escapes (monitor/text.py)
     assert "\tok" in out  # tab is kept
 
 
@@ -254,7 +255,79 @@ def test_catastrophic_regex_is_stopped_by_the_deadline():
     assert time.monotonic() - started < 5  # bounded (a generous bound: this is no benchmark)
 
 
+def test_pathological_patterns_do_not_hold_the_event_loop(tmp_path):
+    """The request path, as the routes run it: parse (the compile check) and read in worker
+    threads, while a ticker on the loop measures how late it wakes. Matching without
+    ``concurrent=True`` held the GIL, so the loop, for the whole 0.5 s budget (496 ms measured);
+    compiling (?:x{1000}){1000} in the console took 0.7 s and 270 MiB."""
+    path = write(tmp_path / "a.log", [f"2025-11-26T10:00:00+00:00 host1 app: {'a' * 3000}!"] * 50)
+    outcomes: list[str] = []
+
+    async def main() -> float:
+        worst = 0.0
+
+        async def ticker() -> None:
+            nonlocal worst
+            while True:
+                t = time.monotonic()
+                await asyncio.sleep(0.01)
+                worst = max(worst, time.monotonic() - t - 0.01)
+        tick = asyncio.create_task(ticker())
+        await asyncio.sleep(0.05)
+        for pattern in ("(a+)+b", "(a|aa)+$", "(?:x{1000}){1000}", "(?:(?:a{100}){100}){100}"):
+            try:
+                filt = await asyncio.to_thread(LogFilter.parse, regex=pattern)
+                await asyncio.to_thread(read_file, path, "app", 10, filt)
+                outcomes.append("read")
+            except FilterError as e:
+                outcomes.append(str(e))
+        tick.cancel()
+        return worst
+
+    worst = asyncio.run(main())
+    assert [o.split(";")[0] for o in outcomes] == [
+        "regex: matching took longer than 0.5 s", "regex: matching took longer than 0.5 s",
+        "regex: too complex: compiling it needs more than 32 MiB (nested repeats multiply)",
+        "regex: too complex: compiling it needs more than 32 MiB (nested repeats multiply)"]
+    assert worst < 0.1, f"the event loop was held {worst * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize("value, says", [
+    ("999999w", "is before 1970"),  # journalctl: "Failed to parse timestamp: @-604..."
+    ("0001-01-01", "is before 1970"),  # no epoch for it in local time: no OverflowError either
+    ("1969-12-31T23:59:59+00:00", "is before 1970"),
+    ("9999-12-31", "more than a year in the future"),
+    ("99999999999", "more than a year in the future"),
+    ("1764000000.1234567890123", "is not a time"),
+])
+def test_times_out_of_range_say_why(value, says):
+    with pytest.raises(FilterError, match=f"since: .* {says}"):
+        parse_time(value, "since", 1_764_000_000.0)
+
+
+def test_times_at_the_edges_of_the_range():
+    now = 1_764_000_000.0
+    assert parse_time("1970-01-01T00:00:00+00:00", "until", now) == 0.0
+    assert parse_time("2000w", "since", now) == now - 2000 * 604800  # 38 years ago: after 1970
+    assert parse_time(str(int(now) + 300 * 86400), "until", now) == now + 300 * 86400
+
+
 # -- journal -------------------------------------------------------------------------------------
+def test_journalctl_refusing_a_value_is_the_requests_fault_not_an_unavailable_source(tmp_path, monkeypatch):
+    """A backstop behind the range checks: "Failed to parse" from journalctl is a FilterError (a
+    422), not SourceUnavailable (a 503). Run against the real journalctl where it is installed
+    (a filter built without parse(), so the negative time reaches it), else a stand-in."""
+    if shutil.which("journalctl") is None:
+        fake = tmp_path / "journalctl"
+        fake.write_text("#!/bin/sh\necho 'Failed to parse timestamp: @-5.000000' >&2\nexit 1\n")
+        fake.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    src = LogSource(name="journal", kind="journal")
+    with pytest.raises(journal.JournalQueryError, match="journalctl refused the query: Failed to parse timestamp"):
+        read_lines(src, 10, LogFilter(since=-5.0))
+    assert issubclass(journal.JournalQueryError, FilterError)
+
+
 JOURNAL_LINES = [
     # A plain entry, as `journalctl --output=json --output-fields=...` prints it.
     '{"__CURSOR":"s=1;i=1","__REALTIME_TIMESTAMP":"1764156721000000","__MONOTONIC_TIMESTAMP":"1",'
