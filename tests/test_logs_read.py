@@ -257,9 +257,9 @@ def test_catastrophic_regex_is_stopped_by_the_deadline():
 
 def test_pathological_patterns_do_not_hold_the_event_loop(tmp_path):
     """The request path, as the routes run it: parse (the compile check) and read in worker
-    threads, while a ticker on the loop measures how late it wakes. Matching without
-    ``concurrent=True`` held the GIL, so the loop, for the whole 0.5 s budget (496 ms measured);
-    compiling (?:x{1000}){1000} in the console took 0.7 s and 270 MiB."""
+    threads, while a ticker on the loop measures how late it wakes. Compiling (?:x{1000}){1000}
+    in the console held the loop 385 ms (and took 270 MiB); a search that keeps the GIL
+    (concurrent=False) holds it 0.8-0.9 s, which is why filters.py asks for concurrent=True."""
     path = write(tmp_path / "a.log", [f"2025-11-26T10:00:00+00:00 host1 app: {'a' * 3000}!"] * 50)
     outcomes: list[str] = []
 

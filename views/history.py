@@ -15,15 +15,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from annotated_types import Le
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import Field
+
+from monitor.settings import Settings
 
 from .api import ErrorMessage, Stamp
 from .deps import SettingsDep, SnapshotDep, StoreDep
 
 router = APIRouter(prefix="/api/history", tags=["history"])
 DEFAULT_SECONDS = 300  # the sparklines' window
+# The schema's bound is the most history any console may keep (SERVER_MONITOR_HISTORY_SECONDS's
+# own maximum); what this console keeps is checked per request, a 422 that names it.
+SECONDS_CAP = next(m.le for m in Settings.model_fields["history_seconds"].metadata if isinstance(m, Le))
+NOT_YET = {503: {"model": ErrorMessage, "description": "no sample taken yet (just started; Retry-After)"}}
 
 
 class Metrics(Stamp):
@@ -38,7 +45,7 @@ class Series(Stamp):
         description="[taken_at, value] pairs, oldest first; taken_at in seconds since the epoch")
 
 
-@router.get("", response_model=Metrics, summary="Names of the metrics that keep history")
+@router.get("", response_model=Metrics, responses=NOT_YET, summary="Names of the metrics that keep history")
 def metrics(snap: SnapshotDep, store: StoreDep, settings: SettingsDep):
     body = snap.memo("json:history", lambda: Metrics(
         seq=snap.seq, taken_at=snap.taken_at, seconds=settings.history_seconds,
@@ -49,10 +56,10 @@ def metrics(snap: SnapshotDep, store: StoreDep, settings: SettingsDep):
 @router.get("/{metric:path}", response_model=Series,
             summary="One metric's (time, value) pairs over the last N seconds",
             responses={404: {"model": ErrorMessage, "description": "no such metric"},
-                       422: {"model": ErrorMessage, "description": "seconds out of range"}})
+                       422: {"model": ErrorMessage, "description": "seconds out of range"}, **NOT_YET})
 def series(metric: str, snap: SnapshotDep, store: StoreDep, settings: SettingsDep,
            seconds: Annotated[int | None, Query(
-               ge=1, description="window length in seconds, at most the history kept "
+               ge=1, le=SECONDS_CAP, description="window length in seconds, at most the history kept "
                "(SERVER_MONITOR_HISTORY_SECONDS); default 300 or all that is kept")] = None):
     if seconds is None:
         seconds = min(DEFAULT_SECONDS, settings.history_seconds)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
+import anyio
+from annotated_types import Le
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -30,7 +32,9 @@ from monitor.logs.filters import UNIT_RE, FilterError, LogFilter, RegexTimeout
 from monitor.logs.follow import Batch, Follower, LogHub
 from monitor.logs.lines import LEVELS, LogLine
 from monitor.logs.reader import SourceUnavailable, read_lines
+from monitor.logs.regex_guard import CheckerUnavailable
 from monitor.logs.sources import NAME_PATTERN, NAME_RE, LogSource, SourceStatus, resolve, status
+from monitor.settings import Settings
 
 from .api import ErrorMessage
 from .templating import env, templates
@@ -42,6 +46,10 @@ SEND_TIMEOUT = 10.0
 STATUS_EVERY = 2.0  # seconds: how often a waiting stream looks at its follower's state
 TEXT_MAX = 300  # longest raw parameter accepted (the filters have their own, tighter bounds)
 MARK_RE = re.compile(r"([0-9.]{1,30}):([0-9]{1,18})")  # "generation:seq", a page's mark or an event id
+SHUTDOWN_GRACE = 1.5  # seconds, as views/stream.py: below main.py's timeout_graceful_shutdown
+# The schema's bound for `lines` is the largest SERVER_MONITOR_LOG_LINES_MAX allowed; the
+# configured one (5000 by default) is checked per request, with a 422 naming it.
+LINES_CAP = next(m.le for m in Settings.model_fields["log_lines_max"].metadata if isinstance(m, Le))
 
 
 def get_hub(request: Request) -> LogHub:
@@ -63,34 +71,63 @@ class LogQuery:
         return urlencode({"source": self.source.name, **self.raw})
 
 
-def resolve_query(
-    request: Request,
-    # The pattern is published in the schema but checked below, so that a path-looking name gets
-    # our own 400 message ("never by path") rather than a generic pattern error.
-    source: Annotated[str | None, Query(max_length=TEXT_MAX, description="a configured source name",
-                                        json_schema_extra={"pattern": NAME_PATTERN})] = None,
-    lines: Annotated[int | None, Query(description="how many lines (default 200; at most "
-                                       "SERVER_MONITOR_LOG_LINES_MAX, 5000 unless configured)",
-                                       json_schema_extra={"minimum": 1})] = None,
-    q: Annotated[str | None, Query(max_length=TEXT_MAX, description="text the line contains (any case)")] = None,
-    regex: Annotated[str | None, Query(max_length=TEXT_MAX, description="regular expression (smart case)")] = None,
+@dataclass
+class FilterParams:
+    """The query parameters every log route shares (the source is declared per route)."""
+    lines: Annotated[int | None, Query(ge=1, le=LINES_CAP, description="how many lines (default "
+                                       "200; at most SERVER_MONITOR_LOG_LINES_MAX, 5000 unless "
+                                       "configured: more is a 422)")] = None
+    q: Annotated[str | None, Query(max_length=TEXT_MAX, description="text the line contains (any case)")] = None
+    regex: Annotated[str | None, Query(max_length=TEXT_MAX, description="regular expression (smart case); "
+                                       "at most 200 characters, repeat counts at most 1000, and it "
+                                       "must compile within 0.5 s and 4 MiB")] = None
     level: Annotated[str | None, Query(max_length=TEXT_MAX, description="this level and more severe: "
                                        + ", ".join(LEVELS),
-                                       json_schema_extra={"pattern": "^[A-Za-z]{1,10}$"})] = None,
-    since: Annotated[str | None, Query(max_length=TEXT_MAX, description="15m, 2h, 1d, ISO time or epoch")] = None,
-    until: Annotated[str | None, Query(max_length=TEXT_MAX, description="same forms as since")] = None,
+                                       json_schema_extra={"pattern": "^[A-Za-z]{1,10}$"})] = None
+    since: Annotated[str | None, Query(max_length=TEXT_MAX, description="15m, 2h, 1d, ISO time or "
+                                       "epoch; from 1970 to a year from now")] = None
+    until: Annotated[str | None, Query(max_length=TEXT_MAX, description="same forms as since")] = None
     unit: Annotated[str | None, Query(max_length=TEXT_MAX, description="systemd unit (journal only)",
-                                      json_schema_extra={"pattern": UNIT_RE.pattern})] = None,
+                                      json_schema_extra={"pattern": UNIT_RE.pattern})] = None
+
+
+ParamsDep = Annotated[FilterParams, Depends()]
+# The pattern is published in the schema but checked below, so that a path-looking name gets our
+# own 400 message ("never by path") rather than a generic pattern error.
+_SOURCE = dict(max_length=TEXT_MAX, json_schema_extra={"pattern": NAME_PATTERN})
+
+
+def resolve_query(
+    request: Request, *,
+    source: Annotated[str | None, Query(description="a configured source name; default: the "
+                                        "first readable one", **_SOURCE)] = None,
+    params: ParamsDep,
 ) -> LogQuery:
+    """The page's parameters: without a source it opens the first readable one."""
+    if not source:
+        sources: dict[str, LogSource] = request.app.state.log_sources
+        if params.unit:
+            source = "journal"  # /logs?unit=x from a process page
+        else:
+            source = next((n for n, s in sources.items() if status(s).available), next(iter(sources), ""))
+    return _resolve(request, source, params)
+
+
+def resolve_api_query(
+    request: Request,
+    source: Annotated[str, Query(description="a configured source name (see /api/logs/sources)", **_SOURCE)],
+    params: ParamsDep,
+) -> LogQuery:
+    if not source:
+        raise HTTPException(422, "source: required; see /api/logs/sources")
+    return _resolve(request, source, params)
+
+
+def _resolve(request: Request, source: str, p: FilterParams) -> LogQuery:
+    """Every check, before anything is read. Runs in a worker thread (the dependencies are plain
+    ``def``): a regex is checked by a helper process, which may take up to half a second."""
     settings = request.app.state.settings
     sources: dict[str, LogSource] = request.app.state.log_sources
-    if not source:
-        if unit:
-            source = "journal"  # /logs?unit=x from a process page
-        elif request.url.path.startswith("/api/"):
-            raise HTTPException(422, "source: required; see /api/logs/sources")
-        else:  # the page without a source: the first one that can be read now
-            source = next((n for n, s in sources.items() if status(s).available), next(iter(sources), ""))
     if not NAME_RE.fullmatch(source):
         raise HTTPException(400, f"source: {source[:60]!r} is not a source name; sources are named "
                                  "in the configuration (see /api/logs/sources), never by path")
@@ -98,24 +135,32 @@ def resolve_query(
         raise HTTPException(404, f"source: no configured log source named {source!r}; "
                                  f"configured: {', '.join(sources) or 'none'}")
     src = sources[source]
-    n = settings.log_lines if lines is None else lines
+    n = settings.log_lines if p.lines is None else p.lines
     if not 1 <= n <= settings.log_lines_max:
         raise HTTPException(422, f"lines: must be between 1 and {settings.log_lines_max}")
-    if unit and src.kind != "journal":
+    if p.unit and src.kind != "journal":
         raise HTTPException(422, f"unit: applies to journal sources only; {source!r} is a file")
     try:
-        filt = LogFilter.parse(q=q, regex=regex, level=level, since=since, until=until, unit=unit)
+        filt = LogFilter.parse(q=p.q, regex=p.regex, level=p.level, since=p.since, until=p.until, unit=p.unit)
     except FilterError as e:
         raise HTTPException(422, str(e)) from None
-    raw = {k: v for k, v in (("lines", str(lines) if lines is not None else ""), ("q", q), ("regex", regex),
-                             ("level", level), ("since", since), ("until", until), ("unit", unit)) if v}
+    except CheckerUnavailable as e:
+        raise HTTPException(503, f"regex: {e}", headers={"Retry-After": "1"}) from None
+    raw = {k: v for k, v in (("lines", str(p.lines) if p.lines is not None else ""), ("q", p.q),
+                             ("regex", p.regex), ("level", p.level), ("since", p.since),
+                             ("until", p.until), ("unit", p.unit)) if v}
     return LogQuery(src, n, filt, raw)
 
 
 QueryDep = Annotated[LogQuery, Depends(resolve_query)]
+ApiQueryDep = Annotated[LogQuery, Depends(resolve_api_query)]
 
 
 # -- JSON --------------------------------------------------------------------------------------
+# A 422 is either our own {"detail"} or a validation error {"detail", "errors"}: one schema for both.
+INVALID = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
+
+
 class LogsAnswer(BaseModel):
     source: str
     kind: str
@@ -135,13 +180,18 @@ async def api_sources(request: Request) -> list[SourceStatus]:
             summary="The last N lines of a source, filtered; oldest first",
             responses={400: {"model": ErrorMessage, "description": "source is not a name (a path, say)"},
                        404: {"model": ErrorMessage, "description": "no configured source of that name"},
-                       503: {"model": ErrorMessage, "description": "the source cannot be read now"}})
-async def api_logs(query: QueryDep) -> LogsAnswer:
+                       422: {**INVALID, "description": "a parameter is missing or wrong (the "
+                             "message names it): lines over the configured maximum, a regex that "
+                             "is invalid, too complex to compile or too slow to match, a time out "
+                             "of range, journalctl refusing a value"},
+                       503: {"model": ErrorMessage, "description": "the source cannot be read now, "
+                             "or the regex checker is busy (Retry-After)"}})
+async def api_logs(query: ApiQueryDep) -> LogsAnswer:
     try:
         found = await asyncio.to_thread(read_lines, query.source, query.lines, query.filter)
     except SourceUnavailable as e:
         raise HTTPException(503, f"{query.source.name}: {e}") from None
-    except RegexTimeout as e:
+    except FilterError as e:  # a regex too slow for these lines; journalctl refusing a value
         raise HTTPException(422, str(e)) from None
     return LogsAnswer(source=query.source.name, kind=query.source.kind, count=len(found),
                       lines=found, incomplete=getattr(found, "incomplete", None))
@@ -170,7 +220,7 @@ async def _view(request: Request, hub: LogHub, query: LogQuery) -> dict:
     end = await asyncio.to_thread(_end_for, src, offset)
     try:
         ctx["lines"] = await asyncio.to_thread(read_lines, src, query.lines, query.filter, end)
-    except (SourceUnavailable, RegexTimeout) as e:
+    except (SourceUnavailable, FilterError) as e:
         ctx["error"] = str(e)
     ctx["mark"] = (gen, seq)
     return ctx
@@ -243,14 +293,33 @@ def _parse_after(after: str | None, last_event_id: str | None, follower: Followe
     return start
 
 
-async def _live(request: Request, follower: Follower, filt: LogFilter, seq: int) -> AsyncIterator[ServerSentEvent]:
+async def _wait(follower: Follower, seq: int, shutdown: anyio.Event) -> tuple[list[Batch], int] | None:
+    """The follower's next batches, or None as soon as the server is stopping (a wait of up to
+    STATUS_EVERY would outlast the shutdown grace)."""
+    batches = asyncio.ensure_future(follower.wait_after(seq, timeout=STATUS_EVERY))
+    stop = asyncio.ensure_future(shutdown.wait())
+    try:
+        await asyncio.wait({batches, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (batches, stop):
+            t.cancel()
+    return None if shutdown.is_set() or not batches.done() or batches.cancelled() else batches.result()
+
+
+async def _live(request: Request, follower: Follower, filt: LogFilter, seq: int,
+                shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
     shown_error: object = ()
     async with follower.watching():
         while True:
             if follower.error != shown_error:
                 shown_error = follower.error
                 yield ServerSentEvent(event="status", data=str(_status_html(follower.error)))
-            batches, skipped = await follower.wait_after(seq, timeout=STATUS_EVERY)
+            got = await _wait(follower, seq, shutdown)
+            if got is None:
+                # The server is stopping: end the response properly (the browser reconnects to
+                # the restarted console and resumes from its Last-Event-ID) rather than be cut off.
+                return
+            batches, skipped = got
             if follower.task is not None and follower.task.done():
                 return  # the follower stopped; the browser reconnects and starts a new one
             if not batches:
@@ -286,5 +355,9 @@ async def logs_stream(request: Request, hub: HubDep, query: QueryDep,
         raise HTTPException(503, f"{query.source.name}: {st.reason}")
     follower = hub.follower(query.source.name)
     seq = _parse_after(after, request.headers.get("last-event-id"), follower)
-    return EventSourceResponse(_live(request, follower, query.filter, seq),
-                               send_timeout=SEND_TIMEOUT, ping=15)
+    # On SIGTERM sse-starlette sets `shutdown`; _live returns within the grace period, so the
+    # response ends with its last chunk instead of "ASGI callable returned without completing".
+    shutdown = anyio.Event()
+    return EventSourceResponse(_live(request, follower, query.filter, seq, shutdown),
+                               send_timeout=SEND_TIMEOUT, ping=15,
+                               shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE)

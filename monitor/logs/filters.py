@@ -6,9 +6,15 @@
     >>> f.matches(LogLine(source="auth", level=3, time=time.time(), message="sshd: error from 10.0.0.1"))
     True
 
-A regular expression is bounded twice: in length (MAX_REGEX) and in time. Matching uses the
+A regular expression is bounded in length (MAX_REGEX), in what compiling it may cost (it is
+compiled by a memory-capped helper process first, see regex_guard.py) and in matching time: the
 ``regex`` package's timeout, with one deadline shared by all lines of a request, so a pattern like
-``(a|aa)+$`` against a long line answers "took too long" instead of holding a worker.
+``(a|aa)+$`` against a long line answers "took too long" instead of holding a worker. Matching
+releases the GIL, said explicitly (``concurrent=True``): a search that kept it (concurrent=False)
+held the event loop for its whole budget, 0.8-0.9 s measured, while running in a worker thread.
+
+A time (since/until) must fall between 1970 and a year from now: journalctl refuses a negative
+epoch (``999999w`` ago) with its own error, which must be a 422 here, not an unavailable source.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from datetime import datetime
 
 import regex
 
+from . import regex_guard
 from .lines import LEVEL_ALIASES, LEVELS, LogLine
 
 MAX_REGEX = 200
@@ -32,6 +39,7 @@ UNIT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9:_.@\\-]{0,254}$")
 
 _RELATIVE = re.compile(r"^(\d{1,6})\s*(s|sec|m|min|h|d|w)$")
 _SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_AHEAD = 366 * 86400  # seconds past now a time may be (a clock a little ahead; not year 5000)
 
 
 class FilterError(ValueError):
@@ -50,14 +58,24 @@ def parse_time(value: str, name: str, now: float | None = None) -> float:
     if v == "now":
         return now
     if m := _RELATIVE.match(v):
-        return now - int(m.group(1)) * _SECONDS[m.group(2)]
-    if re.fullmatch(r"\d{9,11}(\.\d+)?", v):
-        return float(v)
-    try:
-        return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise FilterError(f"{name}: {value[:40]!r} is not a time; use e.g. 15m, 2h, 1d, "
-                          "2025-11-26T11:00 or epoch seconds") from None
+        t = now - int(m.group(1)) * _SECONDS[m.group(2)]
+    elif re.fullmatch(r"\d{9,11}(\.\d{1,9})?", v):
+        t = float(v)
+    else:
+        try:
+            when = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise FilterError(f"{name}: {value[:40]!r} is not a time; use e.g. 15m, 2h, 1d, "
+                              "2025-11-26T11:00 or epoch seconds") from None
+        try:
+            t = when.timestamp()
+        except (ValueError, OverflowError, OSError):  # year 1 in local time: no epoch for it
+            raise FilterError(f"{name}: {value[:40]!r} is before 1970; no log line is that old") from None
+    if t < 0:
+        raise FilterError(f"{name}: {value[:40]!r} is before 1970; no log line is that old")
+    if t > now + MAX_AHEAD:
+        raise FilterError(f"{name}: {value[:40]!r} is more than a year in the future")
+    return t
 
 
 def parse_level(value: str) -> int:
@@ -95,8 +113,8 @@ class LogFilter:
                 raise FilterError(f"regex: at most {MAX_REGEX} characters")
             try:
                 pattern = _compile(regex)
-            except Exception as e:  # regex.error, or a pattern too complex to compile
-                raise FilterError(f"regex: invalid pattern: {e}") from None
+            except regex_guard.Refused as e:  # invalid, or too costly to compile
+                raise FilterError(f"regex: {e}") from None
         lvl = parse_level(level) if level else None
         t0 = parse_time(since, "since") if since else None
         t1 = parse_time(until, "until") if until else None
@@ -131,7 +149,7 @@ class LogFilter:
                 try:
                     if left <= 0:
                         raise TimeoutError
-                    return self.regex.search(line.message, timeout=left) is not None
+                    return self.regex.search(line.message, timeout=left, concurrent=True) is not None
                 except TimeoutError:
                     raise RegexTimeout(f"regex: matching took longer than {budget:g} s; "
                                        "simplify the pattern") from None
@@ -146,7 +164,7 @@ def _compile(pattern: str) -> regex.Pattern:
     # Smart case, like journalctl --grep: case-insensitive unless the pattern has a capital.
     # Escapes such as \S or \D are not capitals.
     flags = 0 if any(c.isupper() for c in re.sub(r"\\.", "", pattern)) else regex.IGNORECASE
-    return regex.compile(pattern, flags | regex.V0)
+    return regex_guard.compile_user(pattern, flags | regex.V0)
 
 
 def _unit_matches(line_unit: str | None, unit: str) -> bool:

@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 
-from .filters import LogFilter
+from .filters import FilterError, LogFilter
 from .lines import LogLine, decode, inert
 
 FIELDS = ("MESSAGE", "PRIORITY", "_SYSTEMD_UNIT", "UNIT", "SYSLOG_IDENTIFIER", "_COMM", "_PID")
@@ -33,6 +33,11 @@ ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8",
 
 class JournalError(RuntimeError):
     """journalctl is missing or failed; the message is fit to show (the source is unavailable)."""
+
+
+class JournalQueryError(FilterError):
+    """journalctl refused a value of the query ("Failed to parse timestamp"): the request's fault,
+    a 422, not an unavailable source. filters.py validates first; this is the backstop."""
 
 
 def journalctl() -> str:
@@ -122,6 +127,9 @@ def read(source: str, directory: str | None, n: int, filt: LogFilter) -> list[Lo
         raise JournalError(f"journalctl could not run: {e.strerror or e}") from None
     if done.returncode != 0:
         err = decode(done.stderr).strip().splitlines()
+        refused = [e for e in err if e.startswith("Failed to parse")]
+        if refused:
+            raise JournalQueryError("journalctl refused the query: " + inert(refused[-1][:200]))
         raise JournalError("journalctl failed: " + inert(err[-1] if err else f"exit status {done.returncode}"))
     entries = [e for e in (parse_entry(raw, source) for raw in done.stdout.splitlines()) if e]
     if text_filter:  # journalctl applied the rest (level, time, unit) itself
