@@ -18,7 +18,7 @@ from monitor.collectors.cpu import Cpu
 from monitor.collectors.memory import MemoryCollector
 from monitor.collectors.system import SystemCollector
 from monitor.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import TEST_TOKEN, free_port
 
 CORES = 64
 
@@ -43,7 +43,7 @@ class ManyCores:
 
 @pytest.fixture
 def many_core_console(tmp_path):
-    app = create_app(Settings(tick=1, data_dir=tmp_path),
+    app = create_app(Settings(tick=1, data_dir=tmp_path, token=TEST_TOKEN),
                      collectors=[SystemCollector(), ManyCores(), MemoryCollector()])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
