@@ -11,7 +11,8 @@ import shutil
 import threading
 import time
 
-from monitor.logs.follow import FileCursor, LogHub
+from monitor.logs.cursor import FileCursor
+from monitor.logs.follow import LogHub
 from monitor.logs.sources import LogSource
 
 

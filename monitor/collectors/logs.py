@@ -42,7 +42,7 @@ from typing import Literal
 
 from monitor.logs import journal
 from monitor.logs.filters import LogFilter
-from monitor.logs.follow import FileCursor
+from monitor.logs.cursor import FileCursor
 from monitor.logs.lines import LEVELS, LogLine, decode, inert, parse_file_line
 from monitor.logs.sources import LogSource, SourceStatus, configured, resolve, status
 
