@@ -38,19 +38,20 @@ def card_context(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) 
 
 
 def render_card(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) -> Markup:
-    """The inner HTML of the card ``area`` (partials/<area>.html) for this snapshot, once per
-    scope: the display rendering drops what only the full scope may read."""
+    """The inner HTML of the card ``area`` (``cards/<area>.html``) for this snapshot, once per
+    scope: the display rendering drops what only the full scope may read. A card whose template
+    fails is drawn as ``cards/_card_failed.html``, Markup too: a page must not show it as text."""
     def make() -> Markup:
         # Markup only says "already escaped": the template escaped every host value (autoescape,
         # views/templating.py), so the page and the SSE stream must not escape it a second time.
         try:
-            return Markup(env.get_template(f"{area}.html").render(card_context(store, snap, area, scope)))
+            return Markup(env.get_template(f"cards/{area}.html").render(card_context(store, snap, area, scope)))
         except Exception:  # a template bug in one card must not take the stream or page down
             log.exception("rendering the %s card failed", area)
-            return env.get_template("_card_failed.html").render(area=area)
+            return Markup(env.get_template("cards/_card_failed.html").render(area=area))
     return snap.memo(f"card:{area}:{scope}", make)
 
 
 def render_tick(snap: Snapshot) -> Markup:
     """The freshness mark: each push restarts its CSS stale timer (see static/app.css)."""
-    return snap.memo("card:tick", lambda: Markup(env.get_template("tick.html").render(snap=snap)))
+    return snap.memo("card:tick", lambda: Markup(env.get_template("cards/tick.html").render(snap=snap)))

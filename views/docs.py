@@ -16,4 +16,4 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request):
-    return templates.TemplateResponse(request, "docs.html", {"openapi_url": request.app.openapi_url})
+    return templates.TemplateResponse(request, "pages/docs.html", {"openapi_url": request.app.openapi_url})

@@ -40,7 +40,7 @@ def error_response(request: Request, status: int, message: str, headers=None):
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message},
+        request, "pages/error.html", {"status": status, "message": message},
         status_code=status, headers=headers,
     )
 

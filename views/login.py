@@ -37,7 +37,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _page(request: Request, next_: str, message: str = "", status: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, "login.html", {
+    return templates.TemplateResponse(request, "pages/login.html", {
         "next": safe_next(next_), "message": message}, status_code=status)
 
 

@@ -93,11 +93,11 @@ def _live_page(request: Request, store, snap, display: Display, template: str, t
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, store: StoreDep, snap: SnapshotDep, display: DisplayDep):
-    return _live_page(request, store, snap, display, "dashboard.html", "auto")
+    return _live_page(request, store, snap, display, "pages/dashboard.html", "auto")
 
 
 @router.get("/wall", response_class=HTMLResponse)
 def wall(request: Request, store: StoreDep, snap: SnapshotDep, display: DisplayDep):
     """The wall display: the whole host on one screen, large type, dark unless ?theme= says not."""
-    return _live_page(request, store, snap, display, "wall.html", "dark")
+    return _live_page(request, store, snap, display, "pages/wall.html", "dark")
 
