@@ -188,10 +188,6 @@ def limits(snap, check: str, subject: str = "") -> str:
     return ""
 
 
-env.globals["health_card"] = health_card
-env.globals["limits"] = limits  # {{ limits(snap, "cpu_percent") }} in a card's title=
-
-
 # --- Prometheus alerting rules ---------------------------------------------------------------
 VALUE = "server_monitor_check_value"
 MATCH_ON = "on(instance, job, subject)"
