@@ -17,121 +17,33 @@ publishes one immutable Snapshot on schedule, whatever the collectors do:
 - After each published tick the systemd watchdog is pinged (monitor/watchdog.py): pings stop
   only when publishing stops.
 
-Views read ``store.latest`` and wait on ``store.wait_newer(seq)``. Whatever a view derives from a
-snapshot (rendered cards, JSON bytes) is memoised on it with ``snapshot.memo``, so it is made once
-per tick however many clients ask.
+- ``close()`` stops the worker threads and calls ``close()`` on every collector that has one
+  (files, helper processes), once each, whatever the others do.
+
+Views read ``store.latest`` and wait on ``store.wait_newer(seq)`` (monitor/store.py: Snapshot,
+History, Store; re-exported here).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .collectors.base import AreaModel, Collector
-from .memo import Memoised
+from .collectors.base import AreaModel, Closeable, Collector
+from .store import History, Snapshot, Store
 from .watchdog import Notifier
+
+__all__ = ["History", "JudgeFn", "Sampler", "Snapshot", "Store"]
 
 log = logging.getLogger("server_monitor.sampler")
 
-
-@dataclass(frozen=True)
-class Snapshot(Memoised):
-    seq: int  # 1, 2, 3 ... one per tick since start
-    taken_at: float  # wall clock (epoch seconds) at the start of the tick
-    areas: Mapping[str, AreaModel]  # area name -> data, for areas collected successfully
-    unavailable: Mapping[str, str]  # area name -> reason it could not be collected
-    durations: Mapping[str, float] = field(default_factory=dict)  # area -> seconds spent
-    # Judgment of this snapshot (monitor/health.py): whatever the judge returned, in order.
-    verdicts: tuple[Any, ...] = ()
-    # Why this snapshot has no judgment (the judge raised or overran); None when judged.
-    judge_error: str | None = None
-    # Areas published with their previous value because a collection is still running -> age, s.
-    stale: Mapping[str, float] = field(default_factory=dict)
-    # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality.
-    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def get(self, area: str) -> AreaModel | None:
-        return self.areas.get(area)
-
-    def state_of(self, area: str) -> str:
-        """Worst verdict state for an area: "ok", "warning", "critical", or "unknown" when the
-        area could not be collected, one of its checks could not be judged, or judging failed
-        (a known critical still shows as critical). Verdicts need ``.area`` and ``.state``."""
-        if area in self.unavailable or self.judge_error is not None:
-            return "unknown"
-        states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
-        for s in ("critical", "unknown", "warning"):
-            if s in states:
-                return s
-        return "ok"
-
-
-class History:
-    """Ring buffers of (taken_at, value) per series name, ``length`` points each."""
-
-    def __init__(self, length: int, max_age: float | None = None) -> None:
-        self.length = length
-        self.max_age = max_age  # a series with no point this recent is dropped
-        self._series: dict[str, deque[tuple[float, float]]] = {}
-
-    def add(self, taken_at: float, values: Mapping[str, float]) -> None:
-        for name, value in values.items():
-            buf = self._series.get(name)
-            if buf is None:
-                buf = self._series[name] = deque(maxlen=self.length)
-            buf.append((taken_at, float(value)))
-        if self.max_age is not None:
-            # Interfaces and mounts come and go (vnetN, docker bridges, USB disks): a console that
-            # runs for months must not keep a buffer for each one it ever saw.
-            stale = [n for n, buf in self._series.items() if buf[-1][0] < taken_at - self.max_age]
-            for name in stale:
-                del self._series[name]
-
-    def names(self) -> list[str]:
-        return sorted(self._series)
-
-    def points(self, name: str, seconds: float | None = None) -> list[tuple[float, float]]:
-        buf = self._series.get(name)
-        if not buf:
-            return []
-        if seconds is None:
-            return list(buf)
-        since = buf[-1][0] - seconds
-        return [p for p in buf if p[0] >= since]
-
-
-class Store:
-    """The latest snapshot, its history, and a condition every waiting view is woken on."""
-
-    def __init__(self, history_length: int, history_seconds: float | None = None) -> None:
-        self.latest: Snapshot | None = None
-        self.history = History(history_length, max_age=history_seconds)
-        self._changed = asyncio.Condition()
-        self.tick_lag: deque[float] = deque(maxlen=600)  # seconds late each tick started
-        self.failures: dict[str, int] = {}  # area -> failed collections since start
-
-    async def publish(self, snap: Snapshot, series: Mapping[str, float]) -> None:
-        self.history.add(snap.taken_at, series)
-        self.latest = snap
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_newer(self, seq: int) -> Snapshot:
-        """The latest snapshot newer than ``seq``. A slow client that missed ticks gets only the
-        newest one: a monitor needs the current value, not a backlog."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.latest is not None and self.latest.seq > seq)
-        assert self.latest is not None
-        return self.latest
-
-
 # judge(snapshot, history) -> verdicts; runs once per tick, in its own thread, after collection.
-Judge = Callable[["Snapshot", "History"], Iterable[Any]]
+# monitor.health.Judge (a class) is one; any callable of this shape will do.
+JudgeFn = Callable[[Snapshot, History], Iterable[Any]]
 
 COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it started
 JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
@@ -157,7 +69,7 @@ class _Result:
 
 class Sampler:
     def __init__(self, store: Store, collectors: Iterable[Collector], tick: float,
-                 timeout: float, judge: Judge | None = None, notifier: Notifier | None = None) -> None:
+                 timeout: float, judge: JudgeFn | None = None, notifier: Notifier | None = None) -> None:
         self.store = store
         self.judge = judge
         self.collectors = list(collectors)
@@ -175,6 +87,7 @@ class Sampler:
         self._last: dict[str, _Result] = {}
         self._judging: tuple[asyncio.Future, int, float] | None = None  # (future, seq, started)
         self._seq = 0
+        self._closed = False
 
     async def run(self) -> None:
         """Tick forever on a fixed schedule; a late tick is not made up for, the next one is."""
@@ -298,8 +211,19 @@ class Sampler:
         return replace(snap, verdicts=fut.result())
 
     def close(self) -> None:
+        """Stop the threads, then close every collector that has a ``close()`` (the protocol's
+        optional method); one that raises is logged and the others are still closed."""
+        if self._closed:
+            return
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._judge_pool.shutdown(wait=False, cancel_futures=True)
+        for c in self.collectors:
+            if isinstance(c, Closeable):
+                try:
+                    c.close()
+                except Exception as exc:  # noqa: BLE001 - shutting down: report and go on
+                    log.warning("collector %s did not close cleanly: %s", c.name, exc, exc_info=exc)
         self.notifier.stopping()
 
 

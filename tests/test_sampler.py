@@ -369,3 +369,40 @@ def test_a_raising_judge_leaves_the_sample_unjudged_with_the_reason():
     assert "memory" in snap.areas and snap.verdicts == ()
     assert snap.judge_error.startswith("judging failed: UnicodeEncodeError")
     assert snap.state_of("memory") == "unknown"
+
+
+class Closing(Flaky):
+    """A collector with the optional close(); ``fail`` makes it raise there."""
+
+    def __init__(self, name: str, fail: bool = False) -> None:
+        super().__init__()
+        self.name = name
+        self.fail = fail
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+        if self.fail:
+            raise OSError("already gone")
+
+
+def test_close_closes_every_collector_that_has_close_once_even_if_one_raises():
+    async def go():
+        first, second = Closing("cpu", fail=True), Closing("memory")
+        sampler = Sampler(Store(10), [first, SystemCollector(), second], tick=1, timeout=1)
+        await sampler.sample_once()
+        sampler.close()
+        sampler.close()  # the lifespan and a test may both close: collectors are closed once
+        return first, second
+
+    first, second = run(go())
+    assert (first.closed, second.closed) == (1, 1)
+
+
+def test_judge_alias_is_not_named_like_the_judge_class():
+    import monitor.health
+    import monitor.sampler
+    import monitor.store
+    assert not hasattr(monitor.sampler, "Judge")
+    assert isinstance(monitor.health.Judge, type)
+    assert monitor.sampler.Store is monitor.store.Store and monitor.sampler.Snapshot is monitor.store.Snapshot

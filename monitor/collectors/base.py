@@ -2,10 +2,12 @@
 
 A collector module reads the host (psutil, /proc) in ``read()`` and turns the raw reading into
 its frozen model in a pure ``shape(raw, prev, dt)``, so unit tests are one call on literal input.
+A collector that holds something to release (open files, a helper process) also has ``close()``
+(see ``Closeable``): ``Sampler.close()`` calls it on every collector that has one.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,6 +30,16 @@ class Collector(Protocol):
     def series(self, data: Any) -> dict[str, float]:
         """Numbers from this area's data that get a sparkline (history key -> value)."""
         ...
+
+    # Optional, so not declared here (a Protocol member would be required):
+    #     def close(self) -> None: release files, threads or processes; called once, at shutdown.
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """A collector with the optional ``close()``: ``Sampler.close()`` calls it once."""
+
+    def close(self) -> None: ...
 
 
 def counter_delta(cur: float, prev: float) -> float:

@@ -1,0 +1,109 @@
+"""What the sampler publishes and every view reads: the Snapshot, the History, the Store.
+
+A ``Snapshot`` is one tick's data, immutable once published; whatever a view derives from it (a
+card's HTML, JSON bytes) is memoised on it with ``snapshot.memo``, so it is made once per tick
+however many clients ask. ``History`` keeps the ring buffers behind the sparklines and
+/api/history. ``Store`` holds the latest snapshot and wakes every view waiting in
+``wait_newer``. monitor/sampler.py fills it.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .collectors.base import AreaModel
+from .memo import Memoised
+
+
+@dataclass(frozen=True)
+class Snapshot(Memoised):
+    seq: int  # 1, 2, 3 ... one per tick since start
+    taken_at: float  # wall clock (epoch seconds) at the start of the tick
+    areas: Mapping[str, AreaModel]  # area name -> data, for areas collected successfully
+    unavailable: Mapping[str, str]  # area name -> reason it could not be collected
+    durations: Mapping[str, float] = field(default_factory=dict)  # area -> seconds spent
+    # Judgment of this snapshot (monitor/health.py): whatever the judge returned, in order.
+    verdicts: tuple[Any, ...] = ()
+    # Why this snapshot has no judgment (the judge raised or overran); None when judged.
+    judge_error: str | None = None
+    # Areas published with their previous value because a collection is still running -> age, s.
+    stale: Mapping[str, float] = field(default_factory=dict)
+    # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality.
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def get(self, area: str) -> AreaModel | None:
+        return self.areas.get(area)
+
+    def state_of(self, area: str) -> str:
+        """Worst verdict state for an area: "ok", "warning", "critical", or "unknown" when the
+        area could not be collected, one of its checks could not be judged, or judging failed
+        (a known critical still shows as critical). Verdicts need ``.area`` and ``.state``."""
+        if area in self.unavailable or self.judge_error is not None:
+            return "unknown"
+        states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
+        for s in ("critical", "unknown", "warning"):
+            if s in states:
+                return s
+        return "ok"
+
+
+class History:
+    """Ring buffers of (taken_at, value) per series name, ``length`` points each."""
+
+    def __init__(self, length: int, max_age: float | None = None) -> None:
+        self.length = length
+        self.max_age = max_age  # a series with no point this recent is dropped
+        self._series: dict[str, deque[tuple[float, float]]] = {}
+
+    def add(self, taken_at: float, values: Mapping[str, float]) -> None:
+        for name, value in values.items():
+            buf = self._series.get(name)
+            if buf is None:
+                buf = self._series[name] = deque(maxlen=self.length)
+            buf.append((taken_at, float(value)))
+        if self.max_age is not None:
+            # Interfaces and mounts come and go (vnetN, docker bridges, USB disks): a console that
+            # runs for months must not keep a buffer for each one it ever saw.
+            stale = [n for n, buf in self._series.items() if buf[-1][0] < taken_at - self.max_age]
+            for name in stale:
+                del self._series[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._series)
+
+    def points(self, name: str, seconds: float | None = None) -> list[tuple[float, float]]:
+        buf = self._series.get(name)
+        if not buf:
+            return []
+        if seconds is None:
+            return list(buf)
+        since = buf[-1][0] - seconds
+        return [p for p in buf if p[0] >= since]
+
+
+class Store:
+    """The latest snapshot, its history, and a condition every waiting view is woken on."""
+
+    def __init__(self, history_length: int, history_seconds: float | None = None) -> None:
+        self.latest: Snapshot | None = None
+        self.history = History(history_length, max_age=history_seconds)
+        self._changed = asyncio.Condition()
+        self.tick_lag: deque[float] = deque(maxlen=600)  # seconds late each tick started
+        self.failures: dict[str, int] = {}  # area -> failed collections since start
+
+    async def publish(self, snap: Snapshot, series: Mapping[str, float]) -> None:
+        self.history.add(snap.taken_at, series)
+        self.latest = snap
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_newer(self, seq: int) -> Snapshot:
+        """The latest snapshot newer than ``seq``. A slow client that missed ticks gets only the
+        newest one: a monitor needs the current value, not a backlog."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.latest is not None and self.latest.seq > seq)
+        assert self.latest is not None
+        return self.latest
