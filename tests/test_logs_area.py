@@ -8,9 +8,11 @@ lines to it and watch /api/snapshot, /dashboard, /api/health and /metrics follow
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import shutil
+import tempfile
 import time
 
 import psutil
@@ -18,15 +20,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.collectors import default_collectors
-from monitor.collectors.logs import (
-    MESSAGE_LIMIT,
-    JournalErrors,
-    LogsCollector,
-    Window,
-    error_lines,
-    journal_errors,
-    shape,
-)
+from monitor.collectors.logs import MESSAGE_LIMIT, LogsCollector, shape
+from monitor.logs.error_readers import JournalErrors
+from monitor.logs.errors import Tally, Window, error_lines, journal_errors
 from monitor.logs.sources import LogSource, SourceStatus
 from monitor.settings import Settings
 from tests.conftest import IN_CI
@@ -97,6 +93,17 @@ def test_window_slides_over_sixty_seconds():
     assert w.counts(160.0) == {"a": 3, "b": 1}  # the read at 100 s is exactly 60 s old: out
     assert w.counts(190.0) == {}
     assert len(w.events) == 0
+
+
+def test_tally_counts_totals_and_keeps_the_last_lines():
+    t = Tally(seconds=60.0, recent=3)
+    t.add(100.0, "a", error_lines([ERR.format(i=i).strip().encode() for i in range(4)], "a"))
+    t.add(120.0, "b", [])  # an empty read: no window entry, no total
+    t.add(130.0, "b", error_lines([ERR.format(i=9).strip().encode()], "b"))
+    assert t.counts(150.0) == {"a": 4, "b": 1} and t.totals == {"a": 4, "b": 1}
+    assert [l.message[-3:] for l in t.recent] == ["(2)", "(3)", "(9)"]  # oldest first
+    assert t.counts(160.0) == {"b": 1} and t.totals == {"a": 4, "b": 1}  # totals never slide
+    assert t.counts(190.0) == {} and len(t.recent) == 3
 
 
 def test_shape_bounds_messages_and_says_unknown_when_nothing_is_readable():
@@ -309,6 +316,44 @@ def test_hung_journalctl_never_holds_the_tick_and_is_reported(tmp_path, monkeypa
     assert d.sources[0].reason == "journalctl did not answer within 1 s"
     assert proc.poll() is not None and j.proc is None  # killed and reaped
     assert d.errors_per_minute == 1.0  # the file source still counts
+
+
+def fds_under(path) -> list[str]:
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if (target := os.readlink(f"/proc/self/fd/{fd}")).startswith(str(path)):
+                out.append(target)
+    return out
+
+
+def test_close_releases_its_files_and_kills_a_running_journalctl(tmp_path, monkeypatch):
+    """close() (Sampler.close() calls it at shutdown): the file cursors, a file rotated away but
+    still drained, journalctl's output file and journalctl itself are all released."""
+    bin_dir, logs_dir, spool = (tmp_path / d for d in ("bin", "logs", "spool"))
+    for d in (bin_dir, logs_dir, spool):
+        d.mkdir()
+    fake = bin_dir / "journalctl"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))  # journalctl's output file goes here
+    log = logs_dir / "app.log"
+    log.write_text("")
+    c = LogsCollector([LogSource(name="journal", kind="journal"), LogSource(name="app", path=str(log))])
+    [j] = [r for r in c.readers if isinstance(r, JournalErrors)]
+    c.collect(0.0)
+    log.rename(logs_dir / "app.log.1")  # rename + create: the old file stays open, retired
+    append(log, ERR.format(i=1))
+    assert counts(c.collect(0.5)) == {"journal": 0, "app": 1}
+    proc = j.proc
+    assert proc is not None and proc.poll() is None
+    assert len(fds_under(logs_dir)) == 2 and len(fds_under(spool)) == 1, os.listdir("/proc/self/fd")
+    c.close()
+    assert fds_under(logs_dir) == [] and fds_under(spool) == []
+    assert proc.returncode is not None and j.proc is None  # killed and reaped: no zombie
+    assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE
+    c.close()  # twice is harmless
 
 
 # -- end to end: Settings -> sampler -> /api, /dashboard, /api/health, /metrics -------------------
