@@ -2,7 +2,7 @@
 processes at the peak. Kept in an append-only JSON-lines file so they survive a restart.
 
 Sample (``GET /api/events``, newest first):
-    {"id": "1764150000.0-fs_percent:/var", "check": "fs_percent", "subject": "/var",
+    {"id": "1764150000.0-disks_percent:/var", "check": "disks_percent", "subject": "/var",
      "area": "disks", "state": "critical", "start": 1764150000.0, "end": 1764150420.0,
      "peak": 96.2, "peak_at": 1764150300.0, "unit": "%",
      "states": [[1764150000.0, "warning"], [1764150120.0, "critical"], [1764150420.0, "ok"]],
@@ -20,34 +20,27 @@ A verdict that is ``unknown`` (the check could not be judged this tick) changes 
 episode stays open through it and none starts. A tick whose judgment failed as a whole never
 reaches ``update`` at all (monitor/sampler.py), so no episode is closed by one bad tick.
 
-The file survives a crash or a full disk:
-- each append is one ``os.write`` of complete lines on an ``O_APPEND`` descriptor; if it fails or
-  is short, the file is cut back to where it was (or, if even that fails, repaired before the
-  next append) and the unwritten events are written with the next append;
-- a torn last line found at start (a crash mid-write) is completed if it is a whole event, else
-  cut off, so later appends are not glued to it;
-- a file that is not a regular file (a symlink to /dev/full, a FIFO) or is far over its size
-  bound is refused with an error in the log (events then live in memory only) rather than read
-  forever;
-- NaN and Infinity are rejected when loading (the line is skipped) and never written.
+The file survives a crash or a full disk (monitor/events_file.py): one ``O_APPEND`` write of whole
+lines, cut back on a failure; a torn last line repaired at start; a file that is not a regular
+file or is far over its bound refused (events then live in memory only); NaN and Infinity
+rejected when loading (the line is skipped) and never written.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .health import RANK, ProcessRef, Verdict
+from .events_file import EventsFile
+from .health import ProcessRef, Verdict
 from .thresholds import CHECKS
+from .trackers import RANK
 
 log = logging.getLogger("server_monitor.events")
+
 
 
 class Event(BaseModel):
@@ -76,18 +69,16 @@ LINE_BOUND = 4096  # bytes one event line may reasonably take (three top process
 
 class EventLog:
     def __init__(self, path: Path | None, keep: int = 500, max_bytes: int = 1 << 20) -> None:
-        self.path = path
         self.keep = keep
         self.max_bytes = max_bytes
         # Compaction keeps the file under max_bytes (or ``keep`` lines when they are larger):
         # a file four times over that was not written by us and is not read.
         self.refuse_bytes = 4 * max(max_bytes, keep * LINE_BOUND)
-        self._unwritten: dict[str, Event] = {}  # events whose last append failed: sent again
-        self._needs_repair = False  # a failed append may have left a torn line at the end
         self._events: dict[str, Event] = {}  # id -> event, oldest first
         self._open: dict[str, str] = {}  # verdict key -> id of its open event
         self._last_seen: float | None = None
-        if path is not None:
+        self.file = None if path is None else EventsFile(path, max_bytes, self.refuse_bytes, _is_event)
+        if self.file is not None:
             self._load()
 
     # --- reading -------------------------------------------------------------------------
@@ -165,62 +156,21 @@ class EventLog:
                 ev = self._events[ev_id] = ev.model_copy(update={"last_seen": self._last_seen})
             self._append(ev)
 
-    # --- the file ------------------------------------------------------------------------
+    # --- the file (monitor/events_file.py) -----------------------------------------------
     def _append(self, ev: Event) -> None:
-        if self.path is None:
-            return
-        self._unwritten[ev.id] = ev
-        try:
-            data = b"".join(_line(e) for e in self._unwritten.values())
-        except ValueError as exc:  # a non-finite number slipped in: never write it
-            log.error("event %s not written: %s", ev.id, exc)
-            self._unwritten.pop(ev.id)
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self._needs_repair:
-                _repair(self.path)
-                self._needs_repair = False
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise OSError(f"{self.path} is not a regular file")
-                _write_whole(fd, data)
-            finally:
-                os.close(fd)
-            self._unwritten.clear()
-            if self.path.stat().st_size > self.max_bytes:
-                self._compact()
-        except OSError as exc:  # a full or read-only disk must not stop judgment
-            log.warning("cannot write events to %s: %s (kept in memory, written with the next "
-                        "event)", self.path, exc)
-            if isinstance(exc, _TornWrite):
-                self._needs_repair = True
+        if self.file is not None:
+            self.file.append(ev, self._kept)
 
-    def _compact(self) -> None:
-        assert self.path is not None
-        self._evict()  # memory holds at most ``keep`` events plus the open ones; so does the file
-        lines = []
-        for ev in self._events.values():
-            try:
-                lines.append(_line(ev))
-            except ValueError as exc:
-                log.error("event %s dropped from the file: %s", ev.id, exc)
-        data = b"".join(lines)
-        fd, tmp = tempfile.mkstemp(prefix=".events-", dir=self.path.parent)
-        try:
-            try:
-                _write_whole(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def _kept(self) -> Iterable[Event]:
+        """What a compacted file holds: at most ``keep`` events plus the open ones, as memory."""
+        self._evict()
+        return list(self._events.values())
 
     def _load(self) -> None:
-        assert self.path is not None
-        text = self._read()
+        assert self.file is not None
+        text = self.file.read()
+        if self.file.refused:
+            self.file = None
         if text is None:
             return
         for n, line in enumerate(text.splitlines(), 1):
@@ -229,7 +179,7 @@ class EventLog:
             try:
                 ev = Event.model_validate_json(line)
             except ValidationError:  # a hand edit, an old torn line, NaN or Infinity
-                log.warning("%s:%d: not an event, skipped", self.path, n)
+                log.warning("%s:%d: not an event, skipped", self.file.path, n)
                 continue
             self._events.pop(ev.id, None)  # the last line of an id wins, in its new place
             self._events[ev.id] = ev
@@ -241,96 +191,14 @@ class EventLog:
                 last = max([ev.peak_at, *(t for t, _ in ev.states), ev.last_seen or ev.start])
                 self._events[ev_id] = ev.model_copy(update={"end": last, "interrupted": True})
 
-    def _read(self) -> str | None:
-        """The file's text after repairing a torn last line; None (and persistence off, with the
-        reason in the log) for a file that must not be read or written."""
-        assert self.path is not None
-        try:
-            st = os.stat(self.path)  # follows a symlink: what it points at is what we would read
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            log.warning("cannot read events from %s: %s", self.path, exc)
-            return None
-        refusal = None
-        if not stat.S_ISREG(st.st_mode):
-            refusal = "is not a regular file"
-        elif st.st_size > self.refuse_bytes:
-            refusal = f"is {st.st_size} bytes, over its bound of {self.refuse_bytes}"
-        if refusal:
-            log.error("events file %s %s: not read, and no events will be written to it (they are "
-                      "kept in memory until restart); move it away to keep events across restarts",
-                      self.path, refusal)
-            self.path = None
-            return None
-        try:
-            _repair(self.path)
-            return self.path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            log.warning("cannot read events from %s: %s", self.path, exc)
-            return None
 
-
-class _TornWrite(OSError):
-    """A write that may have left part of a line at the end of the file."""
-
-
-def _line(ev: Event) -> bytes:
-    """One complete JSON line; ValueError for NaN or Infinity (JSON has no such numbers). A lone
-    surrogate (an undecodable byte of a process name) becomes U+FFFD: valid UTF-8, readable back."""
-    text = json.dumps(ev.model_dump(mode="json"), allow_nan=False, ensure_ascii=False,
-                      separators=(",", ":")) + "\n"
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode()
-
-
-def _write_whole(fd: int, data: bytes) -> None:
-    """One write of complete lines. If it fails or is short, the file is cut back to its size
-    before it; only if that fails too is the caller told to repair before the next append."""
-    size = os.fstat(fd).st_size
+def _is_event(line: bytes) -> bool:
+    """A whole event (a torn last line is not one: monitor/events_file.py cuts it off)."""
     try:
-        n = os.write(fd, data)
-        if n == len(data):
-            return
-        err: OSError = OSError(f"short write: {n} of {len(data)} bytes (disk full?)")
-    except OSError as exc:
-        err = exc
-    try:
-        os.ftruncate(fd, size)
-    except OSError:
-        raise _TornWrite(str(err)) from err
-    raise err
-
-
-def _repair(path: Path) -> None:
-    """A last line without its newline (a crash or a full disk mid-write) is completed when it is a
-    whole event and cut off otherwise, so that the next append starts on a line of its own."""
-    with open(path, "rb+") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return
-        start = size
-        while start > 0:  # back to the previous newline, one block at a time
-            block = max(0, start - 65536)
-            f.seek(block)
-            chunk = f.read(start - block)
-            i = chunk.rfind(b"\n")
-            if i >= 0:
-                start = block + i + 1
-                break
-            start = block
-        f.seek(start)
-        tail = f.read(size - start)
-        try:
-            Event.model_validate_json(tail)
-            f.seek(size)
-            f.write(b"\n")
-            log.warning("%s: the last line had no newline; completed", path)
-        except ValidationError:
-            f.truncate(start)
-            log.warning("%s: a torn last line (%d bytes) was cut off", path, size - start)
+        Event.model_validate_json(line)
+        return True
+    except ValidationError:
+        return False
 
 
 def _beyond(v: Verdict, peak: float) -> bool:

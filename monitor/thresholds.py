@@ -10,18 +10,19 @@ at the limit does not flap). In the TOML file named by SERVER_MONITOR_CONFIG:
     for = 120
 
     [thresholds.mounts."/var/lib/docker"]          # per-mount override of filesystem checks
-    fs_percent = { warning = 92, critical = 97, clear = 90 }
+    disks_percent = { warning = 92, critical = 97, clear = 90 }
 
     [thresholds.interfaces.eth0]                   # per-interface override of network checks
-    net_errors = { enabled = false }
+    network_errors = { enabled = false }
 
-``Thresholds().effective("fs_percent", "/var")`` is the threshold after overrides.
+``Thresholds().effective("disks_percent", "/var")`` is the threshold after overrides.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 Direction = Literal["above", "below"]
 
@@ -65,61 +66,73 @@ CHECKS: dict[str, tuple[CheckInfo, dict[str, Any]]] = {c.name: (c, d) for c, d i
                doc="share of time cores sat idle waiting for I/O"), _t(20, 50, 60, 10)),
     (CheckInfo(name="cpu_steal", area="cpu", label="CPU steal", unit="%",
                doc="share of time the hypervisor gave our vCPUs to someone else"), _t(10, 25, 60, 5)),
-    (CheckInfo(name="load_per_core", area="cpu", label="load per core", unit="",
+    (CheckInfo(name="cpu_load_per_core", area="cpu", label="load per core", unit="",
                doc="1-minute load average divided by logical cores"), _t(1.5, 3.0, 120, 1.2)),
     (CheckInfo(name="memory_percent", area="memory", label="memory used", unit="%",
                doc="(total - available) / total"), _t(90, 95, 30, 85)),
-    (CheckInfo(name="swap_percent", area="memory", label="swap used", unit="%"), _t(50, 80, 60, 40)),
-    (CheckInfo(name="fs_percent", area="disks", label="space used", unit="%", subject="mount",
+    (CheckInfo(name="memory_swap_percent", area="memory", label="swap used", unit="%"), _t(50, 80, 60, 40)),
+    (CheckInfo(name="disks_percent", area="disks", label="space used", unit="%", subject="mount",
                doc="per filesystem, as df shows it"), _t(85, 95, 0, 82)),
-    (CheckInfo(name="fs_inodes_percent", area="disks", label="inodes used", unit="%",
+    (CheckInfo(name="disks_inodes_percent", area="disks", label="inodes used", unit="%",
                subject="mount"), _t(85, 95, 0, 82)),
-    (CheckInfo(name="fs_time_to_full", area="disks", label="time to full", unit="s",
+    (CheckInfo(name="disks_time_to_full", area="disks", label="time to full", unit="s",
                direction="below", subject="mount",
                doc="seconds until the filesystem is full at the recent fill rate"),
      _t(86400, 14400, 300, 129600)),
-    (CheckInfo(name="disk_busy", area="disks", label="disk busy", unit="%", subject="device",
+    (CheckInfo(name="disks_busy", area="disks", label="disk busy", unit="%", subject="device",
                doc="share of time the block device had I/O in flight"), _t(90, 99, 120, 80)),
-    (CheckInfo(name="net_errors", area="network", label="network errors", unit="/s",
+    (CheckInfo(name="network_errors", area="network", label="network errors", unit="/s",
                subject="interface", doc="receive + transmit errors per second"), _t(1, 10, 60, 0.5)),
-    (CheckInfo(name="temperature", area="sensors", label="temperature", unit="°C", subject="sensor",
+    (CheckInfo(name="sensors_temperature", area="sensors", label="temperature", unit="°C", subject="sensor",
                doc="against the sensor's own high/critical; these levels only when it has none"),
      _t(80, 95, 30, 75)),
-    (CheckInfo(name="zombies", area="processes", label="zombie processes", unit=""), _t(5, 20, 60, 3)),
-    (CheckInfo(name="log_errors", area="logs", label="error log lines per minute", unit="/min",
+    (CheckInfo(name="processes_zombies", area="processes", label="zombie processes", unit=""), _t(5, 20, 60, 3)),
+    (CheckInfo(name="logs_errors", area="logs", label="error log lines per minute", unit="/min",
                doc="lines at level err or worse in the last minute"), _t(10, 60, 0, 5)),
 ]}
 
 OVERRIDE_KINDS = {"mounts": "mount", "interfaces": "interface"}
 
+# The names before issue 11 (one word per area): still accepted in a configuration, with a note in
+# the log naming the new one.
+RENAMED = {"load_per_core": "cpu_load_per_core", "swap_percent": "memory_swap_percent",
+           "fs_percent": "disks_percent", "fs_inodes_percent": "disks_inodes_percent",
+           "fs_time_to_full": "disks_time_to_full", "disk_busy": "disks_busy",
+           "net_errors": "network_errors", "temperature": "sensors_temperature",
+           "zombies": "processes_zombies", "log_errors": "logs_errors"}
 
-class Thresholds(BaseModel):
-    """All thresholds; fields given in the config replace only those fields of the default."""
+log = logging.getLogger("server_monitor.thresholds")
+
+
+def _renamed(given: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """``given`` with each old check name replaced by its new one (one log line per old name)."""
+    out = dict(given)
+    for old, new in RENAMED.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ValueError(f"thresholds{where}: {old!r} is the old name of {new!r}; give only {new!r}")
+        log.warning("threshold %s is now %s", old, new)
+        out[new] = out.pop(old)
+    return out
+
+
+class _Thresholds(BaseModel):
+    """All thresholds; fields given in the config replace only those fields of the default.
+
+    One field per check of ``CHECKS`` (``Thresholds`` below adds them, so a check is named in one
+    place), then ``mounts`` and ``interfaces``: the per-mount and per-interface overrides.
+    """
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cpu_percent: Threshold
-    cpu_iowait: Threshold
-    cpu_steal: Threshold
-    load_per_core: Threshold
-    memory_percent: Threshold
-    swap_percent: Threshold
-    fs_percent: Threshold
-    fs_inodes_percent: Threshold
-    fs_time_to_full: Threshold
-    disk_busy: Threshold
-    net_errors: Threshold
-    temperature: Threshold
-    zombies: Threshold
-    log_errors: Threshold
-    # mount point -> check -> fields to change for that filesystem
-    mounts: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
-    # interface name -> check -> fields to change for that interface
-    interfaces: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _merge_defaults(cls, data: Any) -> Any:
-        data = dict(data or {})
+        data = _renamed(dict(data or {}))
+        for kind in OVERRIDE_KINDS:
+            if isinstance(data.get(kind), dict):
+                data[kind] = {who: _renamed(p, f".{kind}.{who}") if isinstance(p, dict) else p
+                              for who, p in data[kind].items()}
         for name, (_, default) in CHECKS.items():
             given = data.get(name)
             if isinstance(given, Threshold):
@@ -128,7 +141,7 @@ class Thresholds(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _check(self) -> Thresholds:
+    def _check(self) -> _Thresholds:
         for name, (info, _) in CHECKS.items():
             _validate_levels(name, info, getattr(self, name))
         for kind, subject in OVERRIDE_KINDS.items():
@@ -169,6 +182,16 @@ class Thresholds(BaseModel):
                         out[who] = self.effective(name, who, kind)
         return out
 
+
+Thresholds = create_model(
+    "Thresholds", __base__=_Thresholds, __module__=__name__,
+    **{name: (Threshold, ...) for name in CHECKS},
+    # mount point -> check -> fields to change for that filesystem
+    mounts=(dict[str, dict[str, dict[str, Any]]], Field(default_factory=dict)),
+    # interface name -> check -> fields to change for that interface
+    interfaces=(dict[str, dict[str, dict[str, Any]]], Field(default_factory=dict)),
+)
+Thresholds.__doc__ = _Thresholds.__doc__
 
 def _patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """``base`` with the fields of ``patch``. A patch that moves the levels but says nothing of

@@ -14,7 +14,7 @@ from monitor.thresholds import Thresholds
 from tests.test_health import disks, fs, memory, processes, row, snap
 
 TH = Thresholds(memory_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45},
-                fs_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
+                disks_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
 
 
 def run(judge, series, **extra):

@@ -91,12 +91,12 @@ def test_a_broken_reading_makes_only_its_check_unknown(make_client, tmp_path):
     assert r.status_code == 503 and body["status"] == "critical"  # a known critical is the headline
     by_check = {v["check"]: v for v in body["verdicts"]}
     assert by_check["memory_percent"]["state"] == "critical"  # still judged
-    swap = by_check["swap_percent"]
+    swap = by_check["memory_swap_percent"]
     assert (swap["state"], swap["value"]) == ("unknown", None)
     assert swap["reason"] == "swap used cannot be judged: ValueError: the reading is nan, not a number"
     states = {s.labels["check"]: s.value for s in metrics(c)["server_monitor_verdict_state"].samples}
-    assert states == {"memory_percent": 2, "swap_percent": 3}
-    assert "UNKNOWN  swap_percent: swap used cannot be judged" in c.get("/api/health?format=text").text
+    assert states == {"memory_percent": 2, "memory_swap_percent": 3}
+    assert "UNKNOWN  memory_swap_percent: swap used cannot be judged" in c.get("/api/health?format=text").text
 
 
 class Unreadable(MemoryCollector):
@@ -111,7 +111,7 @@ def test_an_unreadable_area_has_its_checks_unknown_not_skipped(make_client, tmp_
     assert (r.status_code, body["status"]) == (503, "unknown")
     assert body["reason"] == "2 checks could not be judged"
     assert {(v["check"], v["state"]) for v in body["verdicts"]} == {("memory_percent", "unknown"),
-                                                                    ("swap_percent", "unknown")}
+                                                                    ("memory_swap_percent", "unknown")}
     assert all("memory could not be read: PermissionError" in v["reason"] for v in body["verdicts"])
     text = c.get("/api/health?format=text").text.splitlines()
     assert text[0].startswith("unknown: 2 of 2 checks not ok")

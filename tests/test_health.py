@@ -12,9 +12,11 @@ from monitor.collectors.memory import Memory
 from monitor.collectors.network import Interface, Network
 from monitor.collectors.processes import ProcessRow, Processes
 from monitor.collectors.sensors import Sensors, Temperature
-from monitor.health import Judge, Levels, Tracker, overall, reason
+from monitor.health import Judge, overall
+from monitor.measures import reason
 from monitor.sampler import Snapshot
 from monitor.thresholds import CHECKS, Threshold, Thresholds, clear_levels
+from monitor.trackers import Levels, Tracker
 
 
 # --- literal areas ---------------------------------------------------------------------------
@@ -193,22 +195,22 @@ def test_without_clear_a_hovering_value_flaps():
 
 # --- the judge on snapshots: overrides, missing data, reasons ------------------------------------
 def test_per_mount_override():
-    th = Thresholds(mounts={"/data": {"fs_percent": {"warning": 50, "critical": 70}}})
+    th = Thresholds(mounts={"/data": {"disks_percent": {"warning": 50, "critical": 70}}})
     v = by_key(Judge(th)(snap(disks=disks(fs("/", 60.0), fs("/data", 60.0)))))
-    assert v["fs_percent:/"].state == "ok"
-    assert v["fs_percent:/data"].state == "warning"
-    assert v["fs_percent:/data"].threshold == 50
-    assert v["fs_percent:/data"].reason == "/data is 60 % full (warning at 50 %)"
-    assert th.effective("fs_percent", "/data").clear == 47  # the default 3-point margin kept
+    assert v["disks_percent:/"].state == "ok"
+    assert v["disks_percent:/data"].state == "warning"
+    assert v["disks_percent:/data"].threshold == 50
+    assert v["disks_percent:/data"].reason == "/data is 60 % full (warning at 50 %)"
+    assert th.effective("disks_percent", "/data").clear == 47  # the default 3-point margin kept
 
 
 def test_per_interface_override_and_disabled():
-    th = Thresholds(net_errors={"for": 0}, interfaces={"eth1": {"net_errors": {"enabled": False}},
-                                "eth2": {"net_errors": {"warning": 100, "critical": 200}}})
+    th = Thresholds(network_errors={"for": 0}, interfaces={"eth1": {"network_errors": {"enabled": False}},
+                                "eth2": {"network_errors": {"warning": 100, "critical": 200}}})
     v = by_key(Judge(th)(snap(network=network(nic("eth0", 3.0), nic("eth1", 3.0), nic("eth2", 3.0)))))
-    assert v["net_errors:eth0"].state == "warning"
-    assert "net_errors:eth1" not in v
-    assert v["net_errors:eth2"].state == "ok"
+    assert v["network_errors:eth0"].state == "warning"
+    assert "network_errors:eth1" not in v
+    assert v["network_errors:eth2"].state == "ok"
 
 
 def test_override_of_a_check_that_has_no_subject_is_refused():
@@ -218,7 +220,7 @@ def test_override_of_a_check_that_has_no_subject_is_refused():
 
 @pytest.mark.parametrize("bad, message", [
     ({"cpu_percent": {"warning": 99, "critical": 90}}, "must not be above critical"),
-    ({"fs_time_to_full": {"warning": 60, "critical": 3600}}, "must not be below critical"),
+    ({"disks_time_to_full": {"warning": 60, "critical": 3600}}, "must not be below critical"),
     ({"memory_percent": {"clear": 95}}, "clear 95.0 must be at or below"),
     ({"cpu_percnt": {"warning": 1}}, "cpu_percnt"),
     ({"cpu_percent": {"for": -1}}, "greater than or equal to 0"),
@@ -236,7 +238,7 @@ def test_missing_areas_and_values_are_skipped():
     assert v[0].state == "critical"
     # cpu's first reading has no percentages: no cpu_percent verdict, load still judged.
     keys = [x.key for x in j(snap(t=1, cpu=cpu(percent=None, iowait=None, steal=None), memory=memory(30.0)))]
-    assert "cpu_percent" not in keys and "load_per_core" in keys
+    assert "cpu_percent" not in keys and "cpu_load_per_core" in keys
     # memory unavailable for a tick: its check is unknown with the reason (fail closed)...
     [gap] = j(snap(t=2, unavailable={"memory": "boom"}))
     assert (gap.key, gap.state, gap.value) == ("memory_percent", "unknown", None)
@@ -248,26 +250,26 @@ def test_missing_areas_and_values_are_skipped():
 
 
 def test_vanished_subject_is_forgotten():
-    j = Judge(Thresholds(fs_percent={"warning": 10, "critical": 20, "clear": 5}))
-    assert by_key(j(snap(t=0, disks=disks(fs("/", 50), fs("/mnt", 50)))))["fs_percent:/mnt"].state == "critical"
+    j = Judge(Thresholds(disks_percent={"warning": 10, "critical": 20, "clear": 5}))
+    assert by_key(j(snap(t=0, disks=disks(fs("/", 50), fs("/mnt", 50)))))["disks_percent:/mnt"].state == "critical"
     j(snap(t=1, disks=disks(fs("/", 50))))  # /mnt unmounted
     again = by_key(j(snap(t=2, disks=disks(fs("/", 50), fs("/mnt", 7)))))
-    assert again["fs_percent:/mnt"].state == "ok"  # a new mount starts fresh, no stale hysteresis
+    assert again["disks_percent:/mnt"].state == "ok"  # a new mount starts fresh, no stale hysteresis
 
 
 def test_reason_in_plain_words():
-    th = Thresholds(fs_percent={"warning": 80, "critical": 90, "clear": 75}, fs_time_to_full={"for": 0})
+    th = Thresholds(disks_percent={"warning": 80, "critical": 90, "clear": 75}, disks_time_to_full={"for": 0})
     v = by_key(Judge(th)(snap(disks=disks(fs("/var", 93.0, full_in=7300)))))
-    assert v["fs_percent:/var"].reason == "/var is 93 % full (critical at 90 %), full in about 2 h"
-    assert v["fs_percent:/var"].state == "critical"
-    assert v["fs_percent:/var"].value == 93.0
-    assert v["fs_time_to_full:/var"].reason == \
+    assert v["disks_percent:/var"].reason == "/var is 93 % full (critical at 90 %), full in about 2 h"
+    assert v["disks_percent:/var"].state == "critical"
+    assert v["disks_percent:/var"].value == 93.0
+    assert v["disks_time_to_full:/var"].reason == \
         "/var will be full in about 2 h (critical under 4 h), 93 % full now"
 
 
 def test_reason_when_ok_names_the_next_level():
     info = CHECKS["cpu_percent"][0]
-    from monitor.health import Measurement
+    from monitor.measures import Measurement
     assert reason(info, Measurement(12.0, text="CPU is 12 % busy"), "ok", Thresholds().cpu_percent) == \
         "CPU is 12 % busy (warning at 90 %)"
 
@@ -282,7 +284,7 @@ def test_reason_when_ok_names_the_next_level():
 ])
 def test_temperature_against_the_sensors_own_levels(current, high, crit, expected, level):
     t = Temperature(chip="coretemp", label="Package id 0", current=current, high=high, critical=crit)
-    v = Judge(Thresholds(temperature={"for": 0}))(snap(sensors=sensors(t)))[0]
+    v = Judge(Thresholds(sensors_temperature={"for": 0}))(snap(sensors=sensors(t)))[0]
     assert (v.subject, v.state, v.threshold) == ("coretemp Package id 0", expected, level)
     # The reason says whose level it is: the sensor's own, or the configured fallback.
     assert ("the sensor's" in v.reason) == bool(high)
@@ -300,25 +302,25 @@ def test_top_processes_come_with_cpu_and_memory_verdicts():
     v = by_key(Judge(th)(snap(cpu=cpu(percent=97.0), memory=memory(60.0), processes=processes(rows))))
     assert [p.name for p in v["cpu_percent"].top] == ["burner", "mid", "hog"]
     assert [p.name for p in v["memory_percent"].top] == ["hog", "mid", "burner"]
-    assert v["zombies"].top == []  # ok verdicts carry no process list
+    assert v["processes_zombies"].top == []  # ok verdicts carry no process list
 
 
 def test_zombies_name_the_zombies_and_their_parents():
     rows = [row(7, "defunct", status="zombie", ppid=42), row(8, "sh")]
-    v = by_key(Judge(Thresholds(zombies={"warning": 1, "critical": 5, "for": 0, "clear": 0}))(
+    v = by_key(Judge(Thresholds(processes_zombies={"warning": 1, "critical": 5, "for": 0, "clear": 0}))(
         snap(processes=processes(rows, zombies=1))))
-    assert v["zombies"].state == "warning"
-    assert v["zombies"].reason == "1 zombie process (warning at 1)"
-    assert [(p.pid, p.ppid) for p in v["zombies"].top] == [(7, 42)]
+    assert v["processes_zombies"].state == "warning"
+    assert v["processes_zombies"].reason == "1 zombie process (warning at 1)"
+    assert [(p.pid, p.ppid) for p in v["processes_zombies"].top] == [(7, 42)]
 
 
 def test_every_area_is_judged_and_overall_is_the_worst():
-    th = Thresholds(disk_busy={"for": 0}, cpu_steal={"for": 0})
+    th = Thresholds(disks_busy={"for": 0}, cpu_steal={"for": 0})
     v = Judge(th)(snap(cpu=cpu(steal=12.0), memory=memory(), disks=disks(fs("/"), busy=99.5),
                        network=network(nic()), processes=processes()))
     assert {x.area for x in v} == {"cpu", "memory", "disks", "network", "processes"}
     states = by_key(v)
-    assert states["cpu_steal"].state == "warning" and states["disk_busy:vda"].state == "critical"
+    assert states["cpu_steal"].state == "warning" and states["disks_busy:vda"].state == "critical"
     assert overall(v) == "critical"
     assert overall([x for x in v if x.state != "critical"]) == "warning"
     assert overall([]) == "ok"
@@ -333,14 +335,50 @@ def test_thresholds_from_the_toml_file(tmp_path, monkeypatch):
         for = 5
 
         [thresholds.mounts."/var/lib/docker"]
-        fs_percent = { warning = 92, critical = 97, clear = 90 }
+        disks_percent = { warning = 92, critical = 97, clear = 90 }
     """))
     monkeypatch.setenv("SERVER_MONITOR_CONFIG", str(cfg))
     th = Settings().thresholds
     assert (th.cpu_percent.warning, th.cpu_percent.critical, th.cpu_percent.for_) == (85, 98, 5)
     assert th.cpu_percent.clear == 75  # kept the default 10-point margin below the new warning
-    assert th.effective("fs_percent", "/var/lib/docker").warning == 92
-    assert th.effective("fs_percent", "/").warning == 85
+    assert th.effective("disks_percent", "/var/lib/docker").warning == 92
+    assert th.effective("disks_percent", "/").warning == 85
+
+
+def test_old_threshold_names_in_a_configuration_keep_working(tmp_path, monkeypatch, caplog):
+    """Issue 11 renamed the checks to their area's word; a configuration written before still
+    works, and the log says the new name once per old key."""
+    from monitor.settings import Settings
+    from monitor.thresholds import RENAMED
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(textwrap.dedent("""
+        [thresholds.fs_percent]
+        warning = 70
+
+        [thresholds.zombies]
+        enabled = false
+
+        [thresholds.mounts."/srv"]
+        fs_inodes_percent = { warning = 60, critical = 70 }
+
+        [thresholds.interfaces.eth0]
+        net_errors = { enabled = false }
+    """))
+    monkeypatch.setenv("SERVER_MONITOR_CONFIG", str(cfg))
+    with caplog.at_level("WARNING", logger="server_monitor.thresholds"):
+        th = Settings().thresholds
+    assert th.disks_percent.warning == 70 and th.processes_zombies.enabled is False
+    assert th.effective("disks_inodes_percent", "/srv").warning == 60
+    assert th.effective("network_errors", "eth0").enabled is False
+    notes = [r.getMessage() for r in caplog.records if r.name == "server_monitor.thresholds"]
+    assert sorted(notes) == ["threshold fs_inodes_percent is now disks_inodes_percent",
+                             "threshold fs_percent is now disks_percent",
+                             "threshold net_errors is now network_errors",
+                             "threshold zombies is now processes_zombies"]
+    # every old name maps to a check, none to itself; giving both names is refused
+    assert set(RENAMED.values()) <= set(CHECKS) and not set(RENAMED) & set(CHECKS)
+    with pytest.raises(ValidationError, match="'temperature' is the old name of 'sensors_temperature'"):
+        Thresholds.model_validate({"temperature": {"for": 0}, "sensors_temperature": {"for": 1}})
 
 
 def test_banner_shows_open_and_recent_events_only():
@@ -366,14 +404,14 @@ def test_banner_shows_open_and_recent_events_only():
 # --- failing closed: what cannot be judged is unknown, never silently ok -------------------------
 def test_a_measure_that_raises_on_one_subject_makes_only_that_check_unknown():
     """One filesystem whose reading is broken (NaN, as a bad driver or a bug would give): its
-    fs_percent is unknown with the reason; its other checks, the other mount and memory are judged."""
-    th = Thresholds(fs_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
+    disks_percent is unknown with the reason; its other checks, the other mount and memory are judged."""
+    th = Thresholds(disks_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
     broken = fs("/broken", 10.0).model_copy(update={"percent": float("nan")})
     v = by_key(Judge(th)(snap(disks=disks(fs("/", 60.0), broken), memory=memory(20.0))))
-    assert v["fs_percent:/broken"].state == "unknown" and v["fs_percent:/broken"].value is None
-    assert "cannot be judged: ValueError: the reading is nan" in v["fs_percent:/broken"].reason
-    assert v["fs_inodes_percent:/broken"].state == "ok"  # the same subject's other check
-    assert v["fs_percent:/"].state == "warning" and v["memory_percent"].state == "ok"
+    assert v["disks_percent:/broken"].state == "unknown" and v["disks_percent:/broken"].value is None
+    assert "cannot be judged: ValueError: the reading is nan" in v["disks_percent:/broken"].reason
+    assert v["disks_inodes_percent:/broken"].state == "ok"  # the same subject's other check
+    assert v["disks_percent:/"].state == "warning" and v["memory_percent"].state == "ok"
     assert overall(v.values()) == "unknown"  # unknown outranks a known warning...
     crit = Judge(th)(snap(disks=disks(fs("/", 90.0), broken)))
     assert overall(crit) == "critical"  # ...but not a known critical
@@ -391,7 +429,7 @@ def test_a_measure_that_raises_keeps_the_trackers_hold():
 
 
 def test_an_area_never_collected_has_every_enabled_check_unknown():
-    th = Thresholds(swap_percent={"enabled": False})
+    th = Thresholds(memory_swap_percent={"enabled": False})
     v = Judge(th)(snap(unavailable={"memory": "not collected yet"}))
     assert [(x.key, x.state) for x in v] == [("memory_percent", "unknown")]  # swap disabled: none
 
@@ -400,7 +438,7 @@ def test_an_unreadable_area_keeps_its_subjects():
     j = Judge()
     j(snap(t=0, disks=disks(fs("/"), fs("/srv"))))
     keys = {x.key for x in j(snap(t=1, unavailable={"disks": "collection has not finished after 5.0 s"}))}
-    assert {"fs_percent:/", "fs_percent:/srv", "fs_inodes_percent:/srv"} <= keys
+    assert {"disks_percent:/", "disks_percent:/srv", "disks_inodes_percent:/srv"} <= keys
 
 
 def test_unknown_since_is_when_it_began():

@@ -9,6 +9,7 @@ import json
 import re
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,11 +17,11 @@ import httpx
 import pytest
 import yaml
 
+from monitor import alert_rules
 from monitor.collectors.memory import MemoryCollector
 from monitor.collectors.processes import ProcessesCollector
 from monitor.thresholds import Thresholds
-from views.health import alert_rules
-from views.stream import encoded_events
+from views.stream import encoded_events, health_banner
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def test_ok_is_200_with_no_verdicts(console):
 
 def test_warning_is_200_with_the_reason(console):
     # With the process table, a memory verdict names the largest processes (zombies stay ok).
-    zombies_ok = {**WARN, "zombies": {"warning": 10_000, "critical": 20_000, "clear": 0}}
+    zombies_ok = {**WARN, "processes_zombies": {"warning": 10_000, "critical": 20_000, "clear": 0}}
     r = console(zombies_ok, collectors=[ProcessesCollector()]).get("/api/health")
     assert r.status_code == 200
     body = r.json()
@@ -105,7 +106,7 @@ def test_events_are_kept_across_a_restart(make_client, tmp_path):
 
 
 def test_alert_rules_render_the_configured_thresholds(console):
-    th = {**CRIT, "mounts": {"/srv/data": {"fs_percent": {"warning": 60, "critical": 70}}}}
+    th = {**CRIT, "mounts": {"/srv/data": {"disks_percent": {"warning": 60, "critical": 70}}}}
     r = console(th).get("/api/alert-rules")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/yaml")
     rules = yaml.safe_load(r.text)["groups"][0]["rules"]
@@ -113,7 +114,7 @@ def test_alert_rules_render_the_configured_thresholds(console):
     assert [x["labels"]["severity"] for x in mem] == ["warning", "critical"]
     assert mem[1]["expr"].startswith('(server_monitor_check_value{check="memory_percent"} >= 0.02)')
     assert "for" not in mem[0]  # for = 0: fires on the first evaluation
-    fs = [x["expr"] for x in rules if x["labels"]["check"] == "fs_percent"]
+    fs = [x["expr"] for x in rules if x["labels"]["check"] == "disks_percent"]
     assert any('subject!~"/srv/data"' in e and ">= 85" in e for e in fs)  # default for the rest
     assert any('subject="/srv/data"' in e and ">= 60" in e for e in fs)  # the override
     cpu = next(x for x in rules if x["labels"]["check"] == "cpu_percent")
@@ -121,8 +122,11 @@ def test_alert_rules_render_the_configured_thresholds(console):
 
 
 def test_deploy_rules_are_the_defaults():
-    """deploy/alert-rules.yml is generated: `python -m views.health > deploy/alert-rules.yml`."""
-    assert (ROOT / "deploy/alert-rules.yml").read_text() == alert_rules(Thresholds())
+    """deploy/alert-rules.yml is generated: `python -m monitor.alert_rules > deploy/alert-rules.yml`."""
+    printed = subprocess.run([sys.executable, "-m", "monitor.alert_rules"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+    assert (ROOT / "deploy/alert-rules.yml").read_text() == printed == alert_rules.render(Thresholds())
+    assert yaml.safe_load(printed)["groups"][0]["rules"][-1]["alert"] == "ServerMonitorCollectorFailing"
 
 
 def test_banner_on_the_dashboard_and_in_the_stream(console):
@@ -132,7 +136,8 @@ def test_banner_on_the_dashboard_and_in_the_stream(console):
     assert "1 of 1 checks need attention" in page
     app = c.app
     snap = app.state.store.latest
-    sse = encoded_events(app.state.store, snap, app.state.card_areas, app.state.health_card).decode()
+    sse = encoded_events(app.state.store, snap, app.state.card_areas,
+                         health_banner(app.state.judge.events)).decode()
     assert "event: health\r\n" in sse or "event: health\n" in sse
     assert 'data-overall="warning"' in sse
 
@@ -180,7 +185,7 @@ def small_filesystem(tmp_path):
 def test_filling_a_filesystem_goes_critical_then_recovers(spawn_server, tmp_path, small_filesystem):
     """Fill a small real filesystem; /api/health turns 503 naming the mount; empty it; back to 200."""
     mp = str(small_filesystem)
-    th = {"mounts": {mp: {"fs_percent": {"enabled": True, "warning": 50, "critical": 70,
+    th = {"mounts": {mp: {"disks_percent": {"enabled": True, "warning": 50, "critical": 70,
                                           "clear": 40, "for": 0}}}}
     data = tmp_path / "data"
     server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(data),
@@ -200,7 +205,7 @@ def test_filling_a_filesystem_goes_critical_then_recovers(spawn_server, tmp_path
             os.fsync(f.fileno())
         r = _wait(health, 503)
         assert r.status_code == 503, r.text
-        [v] = [v for v in r.json()["verdicts"] if v["check"] == "fs_percent" and v["subject"] == mp]
+        [v] = [v for v in r.json()["verdicts"] if v["check"] == "disks_percent" and v["subject"] == mp]
         assert v["state"] == "critical"
         assert v["reason"].startswith(f"{mp} is ") and "% full (critical at 70 %)" in v["reason"]
     finally:
@@ -213,7 +218,7 @@ def test_filling_a_filesystem_goes_critical_then_recovers(spawn_server, tmp_path
         time.sleep(0.5)
     assert not [v for v in verdicts if v.get("subject") == mp], verdicts
     events = server.get("/api/events").json()["events"]
-    mine = [e for e in events if e["check"] == "fs_percent" and e.get("subject") == mp]
+    mine = [e for e in events if e["check"] == "disks_percent" and e.get("subject") == mp]
     assert mine and mine[0]["end"] is not None
 
 

@@ -50,9 +50,9 @@ def test_pages_without_the_banner_poll_the_state(warned, watched_page):
 
 def test_ok_keeps_the_plain_title(spawn_server, watched_page, tmp_path):
     calm = {name: {"enabled": False} for name in (
-        "cpu_percent", "cpu_iowait", "cpu_steal", "load_per_core", "memory_percent", "swap_percent",
-        "fs_percent", "fs_inodes_percent", "fs_time_to_full", "disk_busy", "net_errors",
-        "temperature", "zombies", "log_errors")}
+        "cpu_percent", "cpu_iowait", "cpu_steal", "cpu_load_per_core", "memory_percent",
+        "memory_swap_percent", "disks_percent", "disks_inodes_percent", "disks_time_to_full", "disks_busy", "network_errors",
+        "sensors_temperature", "processes_zombies", "logs_errors")}
     server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(tmp_path),
                                "SERVER_MONITOR_THRESHOLDS": json.dumps(calm)})
     page = watched_page.page

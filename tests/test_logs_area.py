@@ -383,7 +383,7 @@ def logged(make_client, tmp_path):
         tick=0.2, data_dir=tmp_path,
         log_sources=[{"name": "app", "kind": "file", "path": str(log)},
                      {"name": "gone", "kind": "file", "path": str(tmp_path / "gone.log")}],
-        thresholds={"log_errors": {"warning": 5, "critical": 20, "for": 0, "clear": 2}})
+        thresholds={"logs_errors": {"warning": 5, "critical": 20, "for": 0, "clear": 2}})
     return client, log
 
 
@@ -393,7 +393,7 @@ def test_errors_per_minute_rise_in_the_api_card_health_and_metrics(logged):
     by_name = {s["name"]: s for s in body["logs"]["sources"]}
     assert by_name["app"]["available"] and by_name["app"]["total"] == 0
     assert by_name["gone"]["available"] is False and by_name["gone"]["reason"].startswith("not found: ")
-    assert not any(v["check"] == "log_errors" for v in client.get("/api/health").json()["verdicts"])
+    assert not any(v["check"] == "logs_errors" for v in client.get("/api/health").json()["verdicts"])
 
     append(log, "".join(INFO.format(i=i) + ERR.format(i=i) for i in range(29))
            + "2025-11-26T10:06:00+00:00 web1 app[7]: error: <script>alert(1)</script> \x1b[2J\n")
@@ -411,7 +411,7 @@ def test_errors_per_minute_rise_in_the_api_card_health_and_metrics(logged):
 
     health = client.get("/api/health")
     assert health.status_code == 503
-    [v] = [v for v in health.json()["verdicts"] if v["check"] == "log_errors"]
+    [v] = [v for v in health.json()["verdicts"] if v["check"] == "logs_errors"]
     assert (v["area"], v["state"], v["value"], v["threshold"]) == ("logs", "critical", 30.0, 20)
     assert v["reason"] == "30 error lines per minute in the logs (critical at 20/min)"
 
@@ -427,9 +427,9 @@ def test_errors_per_minute_rise_in_the_api_card_health_and_metrics(logged):
     assert "not found: " in card and "unavailable" in card
 
     fams = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
-    fam = fams["server_monitor_log_errors_per_minute"]
+    fam = fams["server_monitor_logs_errors_per_minute"]
     assert fam.type == "gauge" and [s.value for s in fam.samples] == [30.0]
-    assert {s.labels["source"]: s.value for s in fams["server_monitor_log_source_readable"].samples} == \
+    assert {s.labels["source"]: s.value for s in fams["server_monitor_logs_source_readable"].samples} == \
         {"app": 1.0, "gone": 0.0}
     points = client.get("/api/history/logs.errors_per_minute").json()["points"]
     assert points[0][1] == 0.0 and points[-1][1] == 30.0  # the sparkline's series

@@ -43,7 +43,7 @@ def fams(make_client, tmp_path):
     ("server_monitor_memory_cached_bytes", "gauge", set()),
     ("server_monitor_cpu_busy_percent", "gauge", set()),
     ("server_monitor_cpu_mode_percent", "gauge", {"mode"}),
-    ("server_monitor_filesystem_used_percent", "gauge", {"device", "fstype", "mountpoint"}),
+    ("server_monitor_disks_used_percent", "gauge", {"device", "fstype", "mountpoint"}),
     ("server_monitor_verdict_state", "gauge", {"check", "area", "subject"}),
     ("server_monitor_check_value", "gauge", {"check", "area", "subject"}),
     ("server_monitor_check_threshold", "gauge", {"check", "area", "subject", "level"}),

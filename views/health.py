@@ -3,7 +3,7 @@
     $ curl -si 127.0.0.1:8000/api/health?format=text
     HTTP/1.1 503 Service Unavailable
     critical: 2 of 31 checks not ok (sample 812 at 14:03:07)
-    CRITICAL fs_percent /var: /var is 96 % full (critical at 95 %), full in about 2 h (since 13:58:40)
+    CRITICAL disks_percent /var: /var is 96 % full (critical at 95 %), full in about 2 h (since 13:58:40)
     WARNING  cpu_percent: CPU is 93 % busy (warning at 90 %) (since 14:01:55) top: python3 (4121) 88 %
 
 HTTP status: 200 when ok or warning, 503 when critical or unknown, so an uptime checker or a load
@@ -11,14 +11,12 @@ balancer can use the answer as is (``health_status_warning`` / ``_critical`` / `
 that). Unknown means the console cannot vouch for the host: judging failed or overran this tick
 (``reason`` says why), or a check could not be judged (its verdict says why); never "all ok".
 ``/api/alert-rules`` renders the same thresholds as Prometheus alerting rules over the
-``server_monitor_check_value`` series of /metrics, so a Prometheus scraping many consoles judges
-each one the way the console itself does (``python -m views.health`` prints the defaults, which
-are deploy/alert-rules.yml).
+``server_monitor_check_value`` series of /metrics (monitor/alert_rules.py), so a Prometheus
+scraping many consoles judges each one the way the console itself does
+(``python -m monitor.alert_rules`` prints the defaults, which are deploy/alert-rules.yml).
 """
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -26,9 +24,11 @@ from fastapi.responses import PlainTextResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from monitor import alert_rules
 from monitor.events import Event
-from monitor.health import SEVERITY, Verdict, fmt, state, unknown_reason
-from monitor.thresholds import CHECKS, Threshold, Thresholds, clear_levels
+from monitor.health import SEVERITY, Verdict, state, unknown_reason
+from monitor.measures import fmt
+from monitor.thresholds import CHECKS
 
 from .cards import DISPLAY, FULL, scope_of
 from .deps import SettingsDep, SnapshotDep
@@ -137,7 +137,7 @@ def events(request: Request, limit: Annotated[int, Query(ge=1, le=1000, descript
             summary="The configured thresholds as Prometheus alerting rules (YAML)",
             responses={200: {"content": {"application/yaml": {}}}})
 def alert_rules_route(settings: SettingsDep) -> Response:
-    return Response(alert_rules(settings.thresholds), media_type="application/yaml; charset=utf-8")
+    return Response(alert_rules.render(settings.thresholds), media_type="application/yaml; charset=utf-8")
 
 
 # --- the banner at the top of the dashboard and /wall ----------------------------------------
@@ -149,7 +149,7 @@ def health_card(request: Request, snap) -> Markup:
 
 def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
     """Once per snapshot and scope (views/cards.py): the display rendering has no links."""
-    return snap.memo(f"card:health:{scope}", lambda: Markup(env.get_template("health.html").render(
+    return snap.memo(f"card:health:{scope}", lambda: Markup(env.get_template("cards/health.html").render(
         **health_context(snap, event_log, scope))))
 
 
@@ -186,104 +186,3 @@ def limits(snap, check: str, subject: str = "") -> str:
                      (("warning", v.warning), ("critical", v.critical)) if x is not None]
             return f"{v.state}: " + ", ".join(parts)
     return ""
-
-
-# --- Prometheus alerting rules ---------------------------------------------------------------
-VALUE = "server_monitor_check_value"
-MATCH_ON = "on(instance, job, subject)"
-
-
-def alert_name(check: str) -> str:
-    return "ServerMonitor" + "".join(p.capitalize() for p in check.split("_"))
-
-
-def _q(s: str) -> str:
-    """A PromQL string literal."""
-    return json.dumps(s)
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:g}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
-
-
-def _rule(check: str, level: str, t: Threshold, matchers: list[str]) -> dict | None:
-    info = CHECKS[check][0]
-    value = getattr(t, level)
-    if value is None and check != "temperature":
-        return None
-    op = ">=" if info.direction == "above" else "<="
-    sel = f"{VALUE}{{{', '.join([f'check={_q(check)}', *matchers])}}}"
-    name = alert_name(check)
-    w_clear, c_clear = clear_levels(t, info.direction)
-    clear = w_clear if level == "warning" else c_clear
-    firing = f'ALERTS{{alertname={_q(name)}, severity={_q(level)}, alertstate="firing"}}'
-    if check == "temperature":
-        # The sensor's own high/critical are host facts the console exports with each verdict.
-        limit = f'server_monitor_check_threshold{{check="temperature", level={_q(level)}}}'
-        margin = (t.warning - t.clear) if t.warning is not None and t.clear is not None else 0
-        expr = f"{sel} {op} {MATCH_ON} {limit}"
-        if margin:
-            held = f"{sel} {op} {MATCH_ON} ({limit} - {margin:g})"
-            if level == "critical":  # like clear_levels: critical never holds past the warning level
-                held += (f' and {MATCH_ON} {sel} {op} {MATCH_ON} '
-                         f'server_monitor_check_threshold{{check="temperature", level="warning"}}')
-            expr = f"({expr}) or ({held} and {MATCH_ON} {firing})"
-        shown = "the sensor's own level"
-    else:
-        expr = f"{sel} {op} {value:g}"
-        if clear is not None and clear != value:  # hysteresis: stays firing until back past clear
-            expr = f"({expr}) or ({sel} {op} {clear:g} and {MATCH_ON} {firing})"
-        shown = fmt(value, info.unit)
-    where = "{{ $labels.subject }} " if info.subject else ""
-    rule = {
-        "alert": name,
-        "expr": expr,
-        "for": _duration(t.for_) if t.for_ else None,
-        "labels": {"severity": level, "check": check},
-        "annotations": {
-            "summary": f"{{{{ $labels.instance }}}}: {where}{info.label} is {level}",
-            "description": f"{info.label} {{{{ $value }}}}{info.unit} ({level} "
-                           f"{'at' if op == '>=' else 'under'} {shown})",
-        },
-    }
-    return rule
-
-
-def alert_rules(th: Thresholds) -> str:
-    """The thresholds as a Prometheus rule file (YAML; strings written as JSON, valid YAML)."""
-    rules: list[dict] = []
-    for check in CHECKS:
-        overrides = th.overridden(check)
-        variants: list[tuple[Threshold, list[str]]] = [(th.get(check), (
-            [f"subject!~{_q('|'.join(re.escape(s) for s in overrides))}"] if overrides else []))]
-        variants += [(t, [f"subject={_q(s)}"]) for s, t in overrides.items()]
-        for t, matchers in variants:
-            if t.enabled:
-                rules += [r for lvl in ("warning", "critical") if (r := _rule(check, lvl, t, matchers))]
-    rules.append({
-        "alert": "ServerMonitorCollectorFailing",
-        "expr": "server_monitor_collector_success == 0",
-        "for": "1m",
-        "labels": {"severity": "warning", "check": "collector"},
-        "annotations": {"summary": "{{ $labels.instance }}: the {{ $labels.collector }} area cannot be read",
-                        "description": "see the console's card or /api/health for the reason"},
-    })
-    out = ["# Prometheus alerting rules generated by server-monitor from its thresholds",
-           "# (GET /api/alert-rules; the defaults: python -m views.health > deploy/alert-rules.yml).",
-           "# Each rule judges server_monitor_check_value, the number the console judged, so",
-           "# Prometheus and the console agree; `or ... ALERTS{...}` keeps an alert firing until the",
-           "# value is back past the clear level (the console's hysteresis).",
-           "groups:", "  - name: server-monitor", "    rules:"]
-    for r in rules:
-        out.append(f"      - alert: {r['alert']}")
-        out.append(f"        expr: {json.dumps(r['expr'])}")
-        if r.get("for"):
-            out.append(f"        for: {r['for']}")
-        for section in ("labels", "annotations"):
-            out.append(f"        {section}:")
-            out += [f"          {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in r[section].items()]
-    return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    print(alert_rules(Thresholds()), end="")

@@ -8,194 +8,82 @@ once per snapshot (memoised), however many Prometheus servers scrape. Sample:
     # TYPE node_filesystem_avail_bytes gauge
     node_filesystem_avail_bytes{device="/dev/vda1",fstype="ext4",mountpoint="/"} 8.4498452480e+10
     # TYPE server_monitor_verdict_state gauge
-    server_monitor_verdict_state{area="disks",check="fs_percent",subject="/"} 0.0
+    server_monitor_verdict_state{area="disks",check="disks_percent",subject="/"} 0.0
     # TYPE server_monitor_state gauge
     server_monitor_state 0.0
     # TYPE server_monitor_collector_success gauge
     server_monitor_collector_success{collector="cpu"} 1.0
 
-node_exporter's names are used where the value means exactly what node_exporter's does (sizes,
-load, temperatures, link state, and the CPU's raw counters: node_cpu_seconds_total,
-node_context_switches_total, node_intr_total). Where the sampler keeps only rates and percentages,
-those are exported as gauges under server_monitor_* names that say "per_second" or "percent": a
-``_total`` counter that was really a rate would mislead every ``rate()`` over it.
+Each area's families come from ``EXPORTERS`` (views/exporters.py, keyed by the area word);
+the console-wide ones (verdicts, collectors, samples) are made here.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 
 from monitor.health import VALUE, state
 from monitor.sampler import Store
 
 from .deps import SnapshotDep
+from .exporters import EXPORTERS, counter, gauge, one
 
-Rows = Iterable[tuple[tuple[str, ...], float | int | None]]
-
-
-def _fam(kind: type, name: str, doc: str, labels: tuple[str, ...], rows: Rows) -> Metric | None:
-    fam = kind(name, doc, labels=list(labels))
-    n = 0
-    for values, value in rows:
-        if value is None:
-            continue  # unknown this tick (first reading, unreadable): no sample, not a fake 0
-        fam.add_metric(list(values), float(value))
-        n += 1
-    return fam if n else None
+__all__ = ["EXPORTERS", "SnapshotCollector", "build_router", "families"]
 
 
-def gauge(name: str, doc: str, labels: tuple[str, ...] = (), rows: Rows = ()) -> Metric | None:
-    return _fam(GaugeMetricFamily, name, doc, labels, rows)
-
-
-def one(name: str, doc: str, value) -> Metric | None:
-    return gauge(name, doc, (), [((), value)])
-
-
-def counter(name: str, doc: str, labels: tuple[str, ...] = (), rows: Rows = ()) -> Metric | None:
-    """A real counter (raw since boot); prometheus_client appends ``_total`` to the name."""
-    return _fam(CounterMetricFamily, name, doc, labels, rows)
-
-
-def _cpu(d) -> Iterator[Metric | None]:
-    yield counter("node_cpu_seconds", "Seconds the CPUs spent in each mode.", ("cpu", "mode"),
-                  [((str(i), mode), secs) for i, core in enumerate(d.per_core_times)
-                   for mode, secs in core.items() if mode not in ("guest", "guest_nice")])
-    yield counter("node_context_switches", "Total number of context switches.", (), [((), d.ctx_switches)])
-    yield counter("node_intr", "Total number of interrupts serviced.", (), [((), d.interrupts)])
-    yield one("server_monitor_cpu_busy_percent", "Busy share of all cores over the last tick.", d.percent)
-    modes = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
-    yield gauge("server_monitor_cpu_mode_percent", "Share of CPU time per mode over the last tick.",
-                ("mode",), [((m,), getattr(d, m, None)) for m in modes])
-    yield gauge("server_monitor_cpu_core_busy_percent", "Busy share per logical core.", ("cpu",),
-                [((str(i),), p) for i, p in enumerate(d.per_core)])
-    yield one("node_load1", "1m load average.", d.load1)
-    yield one("node_load5", "5m load average.", d.load5)
-    yield one("node_load15", "15m load average.", d.load15)
-    yield one("server_monitor_cpu_load_per_core", "1m load average per logical core.", d.load_per_core)
-    yield one("server_monitor_cpu_logical_cores", "Logical cores.", d.count)
-    yield one("server_monitor_cpu_context_switches_per_second", "Context switches per second.",
-              d.ctx_switches_per_s)
-    yield one("server_monitor_cpu_interrupts_per_second", "Interrupts per second.", d.interrupts_per_s)
-
-
-def _memory(d) -> Iterator[Metric | None]:
-    for field, node in (("total", "MemTotal"), ("available", "MemAvailable"), ("free", "MemFree"),
-                        ("buffers", "Buffers"), ("shared", "Shmem"),
-                        ("swap_total", "SwapTotal"), ("swap_free", "SwapFree")):
-        yield one(f"node_memory_{node}_bytes", f"Memory information field {node}_bytes.",
-                  getattr(d, field))
-    # psutil's cached adds SReclaimable to /proc/meminfo's Cached: not node_memory_Cached_bytes.
-    yield one("server_monitor_memory_cached_bytes",
-              "Page cache and reclaimable slab (psutil's cached: Cached + SReclaimable).", d.cached)
-    yield one("server_monitor_memory_used_percent", "(total - available) / total, percent.", d.percent)
-    yield one("server_monitor_swap_used_percent", "Swap used, percent.", d.swap_percent)
-    yield one("server_monitor_swap_in_bytes_per_second", "Bytes swapped in per second.", d.swap_in_per_s)
-    yield one("server_monitor_swap_out_bytes_per_second", "Bytes swapped out per second.", d.swap_out_per_s)
-
-
-def _system(d) -> Iterator[Metric | None]:
-    yield one("node_boot_time_seconds", "Node boot time, in unixtime.", d.boot_time)
-    yield gauge("node_uname_info", "Labeled system information as provided by the uname system call.",
-                ("nodename", "release", "machine"), [((d.hostname, d.kernel, d.arch), 1)])
-    yield gauge("node_os_info", "A metric with a constant '1' value labeled by the os-release fields.",
-                ("id", "name", "pretty_name", "version"),
-                [((d.os_id or "", d.os_name or "", d.os_pretty_name or "", d.os_version or ""), 1)])
-
-
-def _disks(d) -> Iterator[Metric | None]:
-    fs = [((f.device, f.fstype, f.mountpoint), f) for f in d.filesystems]
-    lab = ("device", "fstype", "mountpoint")
-    yield gauge("node_filesystem_size_bytes", "Filesystem size in bytes.", lab,
-                [(k, f.total) for k, f in fs])
-    yield gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.",
-                lab, [(k, f.free) for k, f in fs])
-    yield gauge("node_filesystem_files", "Filesystem total file nodes.", lab,
-                [(k, f.inodes_total) for k, f in fs])
-    yield gauge("node_filesystem_files_free", "Filesystem total free file nodes.", lab,
-                [(k, None if f.inodes_total is None or f.inodes_used is None
-                  else f.inodes_total - f.inodes_used) for k, f in fs])
-    yield gauge("node_filesystem_readonly", "Filesystem read-only status.", lab,
-                [(k, int(f.read_only)) for k, f in fs])
-    yield gauge("server_monitor_filesystem_used_percent", "used / (used + free), as df shows it.", lab,
-                [(k, f.percent) for k, f in fs])
-    yield gauge("server_monitor_filesystem_inodes_used_percent", "Inodes used, percent.", lab,
-                [(k, f.inodes_percent) for k, f in fs])
-    yield gauge("server_monitor_filesystem_fill_bytes_per_second",
-                "Recent growth of used space, bytes per second.", lab, [(k, f.fill_rate) for k, f in fs])
-    yield gauge("server_monitor_filesystem_full_in_seconds",
-                "Seconds until full at the recent fill rate; absent when not filling.", lab,
-                [(k, f.full_in) for k, f in fs])
-    dev = [((b.name,), b) for b in d.devices]
-    for field, name, doc in (
-            ("read_bytes_per_s", "read_bytes_per_second", "Bytes read per second."),
-            ("write_bytes_per_s", "written_bytes_per_second", "Bytes written per second."),
-            ("read_iops", "reads_per_second", "Reads completed per second."),
-            ("write_iops", "writes_per_second", "Writes completed per second."),
-            ("busy_percent", "busy_percent", "Share of time the device had I/O in flight.")):
-        yield gauge(f"server_monitor_disk_{name}", doc, ("device",),
-                    [(k, getattr(b, field, None)) for k, b in dev])
-
-
-def _network(d) -> Iterator[Metric | None]:
-    nic = [((i.name,), i) for i in d.interfaces]
-    yield gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", ("device",),
-                [(k, int(i.isup)) for k, i in nic])
-    yield gauge("node_network_mtu_bytes", "MTU of the interface.", ("device",), [(k, i.mtu) for k, i in nic])
-    yield gauge("node_network_speed_bytes", "Link speed in bytes per second.", ("device",),
-                [(k, i.speed * 125_000 if i.speed else None) for k, i in nic])
-    for field, name in (("bytes_recv_per_s", "receive_bytes"), ("bytes_sent_per_s", "transmit_bytes"),
-                        ("packets_recv_per_s", "receive_packets"), ("packets_sent_per_s", "transmit_packets"),
-                        ("errin_per_s", "receive_errors"), ("errout_per_s", "transmit_errors"),
-                        ("dropin_per_s", "receive_drops"), ("dropout_per_s", "transmit_drops")):
-        yield gauge(f"server_monitor_network_{name}_per_second", f"{name.replace('_', ' ')} per second.",
-                    ("device",), [(k, getattr(i, field, None)) for k, i in nic])
-    yield gauge("server_monitor_tcp_connections", "TCP connections by state (IPv4 and IPv6).", ("state",),
-                [((s,), n) for s, n in d.tcp.items()])
-
-
-def _sensors(d) -> Iterator[Metric | None]:
-    temps = [((t.chip, t.label), t) for t in d.temperatures]
-    yield gauge("node_hwmon_temp_celsius", "Hardware monitor for temperature (input).", ("chip", "sensor"),
-                [(k, t.current) for k, t in temps])
-    yield gauge("node_hwmon_temp_max_celsius", "Hardware monitor for temperature (max).", ("chip", "sensor"),
-                [(k, t.high) for k, t in temps])
-    yield gauge("node_hwmon_temp_crit_celsius", "Hardware monitor for temperature (crit).", ("chip", "sensor"),
-                [(k, t.critical) for k, t in temps])
-    yield gauge("node_hwmon_fan_rpm", "Hardware monitor for fan revolutions per minute (input).",
-                ("chip", "sensor"), [((f.chip, f.label), f.current) for f in d.fans])
-    if d.battery is not None:
-        yield one("server_monitor_battery_percent", "Battery charge, percent.", d.battery.percent)
-
-
-def _processes(d) -> Iterator[Metric | None]:
-    # psutil's state words (sleeping, disk-sleep), not node_exporter's letters (S, D): our own name.
-    yield gauge("server_monitor_processes_state", "Number of processes in each psutil status.", ("state",),
-                [((s,), n) for s, n in d.counts.items()])
-    yield one("server_monitor_processes", "Processes on the host.", d.total)
-    yield one("server_monitor_threads", "Threads over all readable processes.", d.threads)
-
-
-def _logs(d) -> Iterator[Metric | None]:
-    yield one("server_monitor_log_errors_per_minute",
-              "Error-level (err or worse) log lines read in the last minute; absent when no source is readable.",
-              d.errors_per_minute)
-    yield gauge("server_monitor_log_source_errors", "Error-level log lines in the last minute, per source.",
-                ("source",), [((s.name,), s.errors) for s in d.sources if s.available])
-    yield gauge("server_monitor_log_source_readable", "1 when the log source can be read.", ("source",),
-                [((s.name,), int(s.available)) for s in d.sources])
-
-
-AREAS = {"system": _system, "cpu": _cpu, "memory": _memory, "disks": _disks,
-         "network": _network, "sensors": _sensors, "processes": _processes, "logs": _logs}
 # One number per state. 3 is "unknown": the check could not be judged (its area unreadable, its
 # reading broken) or, for server_monitor_state, the whole sample was not judged. An alert on
 # `server_monitor_state >= 2` therefore fires on "cannot tell" as well as on critical.
 STATE_DOC = "0 ok, 1 warning, 2 critical, 3 unknown (could not be judged)."
+
+
+def judgment(snap) -> Iterator[Metric | None]:
+    """The console's verdicts: state, judged value and levels of each check, the overall state."""
+    who = [((x.check, x.area, x.subject), x) for x in snap.verdicts]
+    lab = ("check", "area", "subject")
+    yield gauge("server_monitor_verdict_state", f"The console's judgment of each check: {STATE_DOC}",
+                lab, [(k, VALUE[x.state]) for k, x in who])
+    yield gauge("server_monitor_check_value", "The value each check judged, in the check's unit.",
+                lab, [(k, x.value) for k, x in who])
+    yield gauge("server_monitor_check_threshold", "The levels in effect for each check.",
+                (*lab, "level"), [((*k, lvl), getattr(x, lvl)) for k, x in who
+                                  for lvl in ("warning", "critical")])
+    yield one("server_monitor_state", f"The overall state (unknown when the sample was not "
+              f"judged): {STATE_DOC}", VALUE[state(snap)])
+    yield one("server_monitor_judged", "1 when the exported sample was judged, 0 when judging "
+              "failed or overran (server_monitor_state is then 3).", int(snap.judge_error is None))
+
+
+def sampling(snap, failures: dict[str, int]) -> Iterator[Metric | None]:
+    """The sampler's own health: each collector's success, staleness, duration and failures."""
+    names = list(dict.fromkeys([*snap.areas, *snap.unavailable]))
+    yield gauge("server_monitor_collector_success", "1 when the area was collected this tick.",
+                ("collector",), [((n,), int(n in snap.areas)) for n in names])
+    yield gauge("server_monitor_collector_stale_seconds",
+                "Age of an area's published value while its next collection is late.",
+                ("collector",), [((n,), age) for n, age in snap.stale.items()])
+    yield gauge("server_monitor_collector_duration_seconds", "Seconds the last collection took.",
+                ("collector",), [((n,), t) for n, t in snap.durations.items()])
+    yield counter("server_monitor_collector_failures",
+                  "Failed or hung collections since the console started.", ("collector",),
+                  [((n,), failures.get(n, 0)) for n in names])
+    yield one("server_monitor_sample_timestamp_seconds", "When the exported sample was taken.",
+              snap.taken_at)
+    yield counter("server_monitor_samples", "Samples taken since start.", (), [((), snap.seq)])
+
+
+def families(snap, failures: dict[str, int]) -> Iterator[Metric]:
+    """Every family of one snapshot: each area's (``EXPORTERS``), then the console-wide ones."""
+    for area, export in EXPORTERS.items():
+        data = snap.get(area)
+        if data is not None:
+            yield from (m for m in export(data) if m is not None)
+    yield from (m for m in judgment(snap) if m is not None)
+    yield from (m for m in sampling(snap, failures) if m is not None)
 
 
 class SnapshotCollector:
@@ -206,44 +94,8 @@ class SnapshotCollector:
 
     def collect(self) -> Iterator[Metric]:
         snap = self.store.latest
-        if snap is None:
-            return
-        for area, export in AREAS.items():
-            data = snap.get(area)
-            if data is not None:
-                yield from (m for m in export(data) if m is not None)
-        yield from (m for m in self._console(snap) if m is not None)
-
-    def _console(self, snap) -> Iterator[Metric | None]:
-        v = snap.verdicts
-        who = [((x.check, x.area, x.subject), x) for x in v]
-        lab = ("check", "area", "subject")
-        yield gauge("server_monitor_verdict_state", f"The console's judgment of each check: {STATE_DOC}",
-                    lab, [(k, VALUE[x.state]) for k, x in who])
-        yield gauge("server_monitor_check_value", "The value each check judged, in the check's unit.",
-                    lab, [(k, x.value) for k, x in who])
-        yield gauge("server_monitor_check_threshold", "The levels in effect for each check.",
-                    (*lab, "level"), [((*k, lvl), getattr(x, lvl)) for k, x in who
-                                      for lvl in ("warning", "critical")])
-        yield one("server_monitor_state", f"The overall state (unknown when the sample was not "
-                  f"judged): {STATE_DOC}", VALUE[state(snap)])
-        yield one("server_monitor_judged", "1 when the exported sample was judged, 0 when judging "
-                  "failed or overran (server_monitor_state is then 3).", int(snap.judge_error is None))
-        names = list(dict.fromkeys([*snap.areas, *snap.unavailable]))
-        yield gauge("server_monitor_collector_success", "1 when the area was collected this tick.",
-                    ("collector",), [((n,), int(n in snap.areas)) for n in names])
-        yield gauge("server_monitor_collector_stale_seconds",
-                    "Age of an area's published value while its next collection is late.",
-                    ("collector",), [((n,), age) for n, age in snap.stale.items()])
-        yield gauge("server_monitor_collector_duration_seconds", "Seconds the last collection took.",
-                    ("collector",), [((n,), t) for n, t in snap.durations.items()])
-        yield _fam(CounterMetricFamily, "server_monitor_collector_failures",
-                   "Failed or hung collections since the console started.", ("collector",),
-                   [((n,), self.store.failures.get(n, 0)) for n in names])
-        yield one("server_monitor_sample_timestamp_seconds", "When the exported sample was taken.",
-                  snap.taken_at)
-        yield _fam(CounterMetricFamily, "server_monitor_samples", "Samples taken since start.", (),
-                   [((), snap.seq)])
+        if snap is not None:
+            yield from families(snap, self.store.failures)
 
 
 def build_router(store: Store) -> APIRouter:

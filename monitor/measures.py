@@ -1,0 +1,230 @@
+"""Measuring: one number per (check, subject) from an area model, and the reason in plain words.
+
+``MEASURES`` maps an area word to its checks; each ``Measure`` lists the area's subjects (mount
+points, interfaces, sensors; host-wide checks have one, ``""``) and reads one ``Measurement`` per
+subject, or None when there is nothing to judge (no swap, a first reading without rates). Kept
+apart so that a subject whose data breaks the measure makes only that (check, subject) unknown
+(monitor/health.py). ``reason`` words a verdict:
+
+>>> from monitor.thresholds import CHECKS, Threshold
+>>> reason(CHECKS["disks_percent"][0], Measurement(96.0, text="/var is 96 % full"), "critical",
+...        Threshold(warning=85, critical=95))
+'/var is 96 % full (critical at 95 %)'
+>>> about(7300), fmt(93.44, "%"), fmt(0.5, "/s")
+('about 2 h', '93.4 %', '0.5/s')
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .thresholds import CheckInfo, Threshold
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float
+    text: str = ""  # what the reason says before the level, e.g. "/var is 93 % full"
+    extra: str = ""  # appended after the level, e.g. ", full in about 2 h"
+    levels: tuple[float | None, float | None] | None = None  # the subject's own (sensor high/crit)
+    top: str | None = None  # "cpu", "memory" or "zombie": which processes to name
+
+
+def _num(v: Any) -> float | None:
+    """A reading as a float; None when there is none. NaN or Infinity is not "no reading" but
+    bad data: it raises, so the check is unknown rather than skipped."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f):
+        raise ValueError(f"the reading is {f}, not a number")
+    return f
+
+
+def _level(v: Any) -> float | None:
+    """A sensor's own level: a missing, zero or non-finite one means "none" (the configured)."""
+    f = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    return f if f is not None and math.isfinite(f) and f > 0 else None
+
+
+def _pct(v: float) -> str:
+    """93 -> "93 %", 93.44 -> "93.4 %", 0.012 -> "0.012 %": no level is rounded across itself."""
+    if v == int(v):
+        return f"{v:.0f} %"
+    return f"{v:.1f} %" if abs(v) >= 1 else f"{v:.2g} %"
+
+
+def about(seconds: float) -> str:
+    """3 h 20 min -> "about 3 h"; used in reasons ("full in about 2 h")."""
+    s = max(0.0, seconds)
+    for div, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if s >= div:
+            return f"about {s / div:.0f} {unit}"
+    return f"about {s:.0f} s"
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "%":
+        return _pct(value)
+    if unit == "s":
+        return about(value).removeprefix("about ")
+    if unit == "°C":
+        return f"{value:.0f} °C"
+    if unit in ("/s", "/min"):
+        return f"{value:.3g}{unit}"
+    return f"{value:.2f}" if value != int(value) else f"{value:.0f}"
+
+
+# One Measure per check: ``subjects(data)`` lists the (subject, item) pairs of an area (mounts,
+# interfaces, sensors; host-wide checks have one, ("", data)), ``measure(item)`` reads one number
+# or None (nothing to judge: no swap, a first reading without rates). Kept apart so that a subject
+# whose data breaks the measure makes only that (check, subject) unknown.
+@dataclass(frozen=True)
+class Measure:
+    check: str
+    measure: Callable[[Any], Measurement | None]
+    subjects: Callable[[Any], Iterable[tuple[str, Any]]] = lambda d: [("", d)]
+
+
+def _cpu_percent(d) -> Measurement | None:
+    v = _num(d.percent)
+    return None if v is None else Measurement(v, text=f"CPU is {_pct(v)} busy", top="cpu")
+
+
+def _cpu_iowait(d) -> Measurement | None:
+    v = _num(getattr(d, "iowait", None))
+    return None if v is None else Measurement(v, text=f"CPU waits on I/O {_pct(v)} of the time")
+
+
+def _cpu_steal(d) -> Measurement | None:
+    v = _num(getattr(d, "steal", None))
+    return None if v is None else Measurement(v, text=f"the hypervisor steals {_pct(v)} of CPU time")
+
+
+def _cpu_load_per_core(d) -> Measurement | None:
+    v = _num(getattr(d, "load_per_core", None))
+    return None if v is None else Measurement(
+        v, text=f"load is {v:.2f} per core ({d.load1:.2f} on {d.count} cores)", top="cpu")
+
+
+def _memory_percent(d) -> Measurement | None:
+    v = _num(d.percent)
+    return None if v is None else Measurement(
+        v, text=f"memory is {_pct(v)} used", extra=f", {_gib(d.available)} available", top="memory")
+
+
+def _memory_swap_percent(d) -> Measurement | None:
+    if not d.swap_total:  # no swap configured is not a problem to judge
+        return None
+    v = _num(d.swap_percent)
+    return None if v is None else Measurement(v, text=f"swap is {_pct(v)} used", top="memory")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _filesystems(d) -> Iterable[tuple[str, Any]]:
+    return [(fs.mountpoint, fs) for fs in getattr(d, "filesystems", [])]
+
+
+def _disks_percent(fs) -> Measurement | None:
+    v, full_in = _num(fs.percent), _num(getattr(fs, "full_in", None))
+    extra = f", full in {about(full_in)}" if full_in is not None else ""
+    return None if v is None else Measurement(v, text=f"{fs.mountpoint} is {_pct(v)} full", extra=extra)
+
+
+def _disks_inodes_percent(fs) -> Measurement | None:
+    v = _num(getattr(fs, "inodes_percent", None))
+    return None if v is None else Measurement(v, text=f"{fs.mountpoint} has used {_pct(v)} of its inodes")
+
+
+def _disks_time_to_full(fs) -> Measurement | None:
+    full_in, pct = _num(getattr(fs, "full_in", None)), _num(fs.percent)
+    return None if full_in is None else Measurement(
+        full_in, text=f"{fs.mountpoint} will be full in {about(full_in)}",
+        extra=f", {_pct(pct)} full now" if pct is not None else "")
+
+
+def _devices(d) -> Iterable[tuple[str, Any]]:
+    return [(dev.name, dev) for dev in getattr(d, "devices", [])]
+
+
+def _disks_busy(dev) -> Measurement | None:
+    v = _num(getattr(dev, "busy_percent", None))
+    return None if v is None else Measurement(v, text=f"disk {dev.name} is busy {_pct(v)} of the time")
+
+
+def _interfaces(d) -> Iterable[tuple[str, Any]]:
+    return [(nic.name, nic) for nic in getattr(d, "interfaces", [])]
+
+
+def _network_errors(nic) -> Measurement | None:
+    errin, errout = _num(getattr(nic, "errin_per_s", None)), _num(getattr(nic, "errout_per_s", None))
+    if errin is None and errout is None:
+        return None
+    v = (errin or 0.0) + (errout or 0.0)
+    return Measurement(v, text=f"{nic.name} has {v:.3g} errors/s ({errin or 0:.3g} in, {errout or 0:.3g} out)")
+
+
+def _temperatures(d) -> Iterable[tuple[str, Any]]:
+    return [(t.label if t.label.startswith(t.chip) else f"{t.chip} {t.label}", t)
+            for t in getattr(d, "temperatures", [])]
+
+
+def _sensors_temperature(t) -> Measurement | None:
+    v = _num(t.current)
+    if v is None:
+        return None
+    name = t.label if t.label.startswith(t.chip) else f"{t.chip} {t.label}"
+    return Measurement(v, text=f"{name} is at {v:.0f} °C", levels=(_level(t.high), _level(t.critical)))
+
+
+def _processes_zombies(d) -> Measurement | None:
+    n = (getattr(d, "counts", None) or {}).get("zombie", 0)
+    return Measurement(n, text=f"{n} zombie process{'' if n == 1 else 'es'}", top="zombie")
+
+
+def _logs_errors(d) -> Measurement | None:
+    v = _num(getattr(d, "errors_per_minute", None))
+    return None if v is None else Measurement(
+        v, text=f"{v:.0f} error line{'' if v == 1 else 's'} per minute in the logs")
+
+
+# area -> its checks, each reading the area model's own fields.
+MEASURES: dict[str, list[Measure]] = {
+    "cpu": [Measure("cpu_percent", _cpu_percent), Measure("cpu_iowait", _cpu_iowait),
+            Measure("cpu_steal", _cpu_steal), Measure("cpu_load_per_core", _cpu_load_per_core)],
+    "memory": [Measure("memory_percent", _memory_percent),
+               Measure("memory_swap_percent", _memory_swap_percent)],
+    "disks": [Measure("disks_percent", _disks_percent, _filesystems),
+              Measure("disks_inodes_percent", _disks_inodes_percent, _filesystems),
+              Measure("disks_time_to_full", _disks_time_to_full, _filesystems),
+              Measure("disks_busy", _disks_busy, _devices)],
+    "network": [Measure("network_errors", _network_errors, _interfaces)],
+    "sensors": [Measure("sensors_temperature", _sensors_temperature, _temperatures)],
+    "processes": [Measure("processes_zombies", _processes_zombies)],
+    "logs": [Measure("logs_errors", _logs_errors)],
+}
+
+
+def reason(info: CheckInfo, m: Measurement, state: str, t: Threshold,
+           own: tuple[bool, bool] = (False, False)) -> str:
+    """ "/var is 93 % full (critical at 90 %), full in about 2 h"; ``own``: (warning, critical)
+    level is the subject's own (a sensor's high/critical) rather than configured."""
+    word = "at" if info.direction == "above" else "under"
+    whose = ("the sensor's " if own[0] else "", "the sensor's " if own[1] else "")
+    if state == "critical":
+        level = f"critical {word} {whose[1]}{fmt(t.critical, info.unit)}"
+    elif t.warning is not None:
+        level = f"warning {word} {whose[0]}{fmt(t.warning, info.unit)}"
+    elif t.critical is not None:
+        level = f"critical {word} {whose[1]}{fmt(t.critical, info.unit)}"
+    else:
+        level = "no level set"
+    return f"{m.text} ({level}){m.extra}"
