@@ -127,6 +127,30 @@ def test_parse_cpu_model():
     assert system.parse_cpu_model("processor: 0\n") is None
 
 
+
+def system_raw(os_release=ROCKY, hostname="build-7", boot=1_764_150_000.0, wall=1_764_236_400.04,
+               cpuinfo="model name\t: AMD EPYC 7B13\n", kernel="5.14.0-427.el9.x86_64"):
+    static = system.SystemStatic(os_release=os_release, cpuinfo=cpuinfo, kernel=kernel,
+                                 arch="x86_64", cpu_logical=2, cpu_physical=1)
+    return system.SystemRaw(static=static, hostname=hostname, boot_time=boot, wall_time=wall)
+
+
+def test_system_shape_from_literal_reading():
+    s = system.shape(system_raw())
+    assert (s.hostname, s.os_name, s.os_version, s.os_id) == ("build-7", "Rocky Linux", "9.4 (Blue Onyx)", "rocky")
+    assert s.os_pretty_name == "Rocky Linux 9.4 (Blue Onyx)" and s.kernel == "5.14.0-427.el9.x86_64"
+    assert (s.cpu_model, s.cpu_logical, s.cpu_physical, s.arch) == ("AMD EPYC 7B13", 2, 1, "x86_64")
+    assert s.boot_time == 1_764_150_000.0 and s.uptime == 86400.0  # rounded to 0.1 s
+
+
+def test_system_shape_cleans_host_strings_and_never_goes_negative():
+    s = system.shape(system_raw(os_release='NAME="evil\x1b[2J"\n', hostname="h\u202eost",
+                                wall=1_764_149_999.0, cpuinfo=""))
+    assert s.hostname == "h\\u202eost" and s.os_name == "evil\\x1b[2J"
+    assert s.os_id is None and s.cpu_model is None
+    assert s.uptime == 0.0  # a clock set back below the boot time
+
+
 # --- formatting and charts -------------------------------------------------------------------
 @pytest.mark.parametrize("n, text", [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"),
                                      (3.5 * 2**30, "3.5 GiB"), (None, "–")])

@@ -12,90 +12,60 @@ that any other caller would reset), so ``cpu_percent`` measures the interval bet
 own reads: a process seen for the first time has ``cpu_percent=None`` until its second tick.
 Processes that vanish mid-scan are skipped; fields the console may not read are None.
 
+``read()`` does the I/O (one ``as_dict(ATTRS)`` per process, uid -> user name through a cache)
+and returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the rows and the summary.
+
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
-marks as visible escapes). A command line goes through three steps, in this order:
-  1. masked (monitor/masking.py) on the raw argv, whole: masking must see every byte the program
-     got, and a cut made before it could leave half a secret unmasked ("Bearer ab", a URL's
-     password without its "@");
-  2. cleaned: escapes only *add* backslash text in place of a control or an undecodable byte and
-     never remove a mask, so cleaning cannot turn masked text back into a secret;
-  3. bounded: at most ``CMDLINE_LIMIT`` characters of it are kept in the row (table, API, filter),
-     the last kept argument ending in "…[truncated, N characters]". Cutting masked text cannot
-     reveal anything: the secrets are already gone.
-Masking and cleaning run once per process and command line (cached by the argv's hash), so a
-2 MiB command line costs once, not every tick. Unless ``mask_secrets`` is off.
+marks as visible escapes). A command line is masked whole, then cleaned, then bounded (the order
+and why: monitor/process_rows.py), once per process and command line (``CommandCache``, by the
+argv's hash), so a 2 MiB command line costs once, not every tick. Unless ``mask_secrets`` is off.
 
 Only the summary (counts, top N) is part of the snapshot's JSON; the full ``rows`` list is
 excluded from it and served, sorted and filtered, by /api/processes and /processes.
+
+History series (``series()``): ``processes.total``, ``processes.running`` and
+``processes.disk_sleep`` (processes in uninterruptible sleep, ps's D state: usually waiting on a
+disk or a hung network filesystem).
 """
 from __future__ import annotations
 
 import pwd
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psutil
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from monitor.masking import mask_argv
-from monitor.text import TRUNCATED, clean, clean_cut
+from monitor.process_rows import (  # noqa: F401 - the names callers import from here
+    CMDLINE_LIMIT,
+    COMMAND_LIMIT,
+    DEFAULT_ORDER,
+    DETAIL_CMDLINE_LIMIT,
+    NAME_LIMIT,
+    SORT_FIELDS,
+    CommandCache,
+    Order,
+    ProcessRow,
+    SortKey,
+    StatusFilter,
+    bounded_argv,
+    filter_rows,
+    matches,
+    printable,
+    short_cmdline,
+    sort_rows,
+    status_counts,
+)
+from monitor.text import clean
 
 from .base import AreaModel
 
-SortKey = Literal["cpu", "memory", "pid", "name", "user", "threads", "start"]
-Order = Literal["asc", "desc"]
-# The status filter's choices: psutil's words; "disk-sleep" is ps's D state (uninterruptible I/O).
-StatusFilter = Literal["running", "sleeping", "disk-sleep", "zombie", "stopped", "idle"]
-
-# sort key -> ProcessRow field
-SORT_FIELDS: dict[str, str] = {
-    "cpu": "cpu_percent", "memory": "rss", "pid": "pid", "name": "name", "user": "username",
-    "threads": "num_threads", "start": "create_time",
-}
-# The natural first direction of each column: biggest/newest first for numbers, A-Z for words.
-DEFAULT_ORDER: dict[str, str] = {
-    "cpu": "desc", "memory": "desc", "threads": "desc", "start": "desc",
-    "pid": "asc", "name": "asc", "user": "asc",
-}
 # What one tick reads per process: the collector and bench/bench_processes.py's raw floor use the
 # same list. ``uids`` instead of ``username`` (we cache uid -> name) and ``memory_info`` instead
 # of ``memory_percent`` (the same read; we divide once by the total).
 ATTRS = ["ppid", "name", "uids", "status", "cpu_percent", "memory_info", "num_threads", "nice",
          "create_time", "cmdline"]
 TOP_N = 8
-COMMAND_LIMIT = 160  # characters of the shortened command line shown in the table
-# Characters of the (masked, cleaned) command line kept per process in the table and the API:
-# Linux allows 2 MiB of arguments, and every row is kept for every viewer. The detail page
-# (monitor/process_detail.py) reads one process per request and keeps DETAIL_CMDLINE_LIMIT.
-CMDLINE_LIMIT = 4096
-DETAIL_CMDLINE_LIMIT = 65536
-# A process name is comm (15 bytes), but psutil extends it from argv[0] when comm is full:
-# it can be as long as an argument. User names come from NSS (LDAP, sssd): any text.
-NAME_LIMIT = 256
-
-
-class ProcessRow(BaseModel):
-    """One process as the table shows it. Raw units; None where the field could not be read."""
-
-    model_config = ConfigDict(frozen=True)
-
-    pid: int
-    ppid: int | None
-    name: str
-    username: str | None
-    status: str | None = Field(description="psutil's status word: running, sleeping, disk-sleep, zombie, ...")
-    cpu_percent: float | None = Field(
-        description="percent of one CPU since the previous tick (can exceed 100 with threads); "
-                    "None on a process's first tick")
-    memory_percent: float | None = Field(description="RSS as percent of physical memory")
-    rss: int | None = Field(description="resident set size, bytes")
-    num_threads: int | None
-    nice: int | None
-    create_time: float = Field(description="start time, seconds since the epoch; with pid, the "
-                                           "process's identity (PIDs are reused)")
-    command: str = Field(description="shortened, masked command line for display")
-    cmdline: list[str] = Field(description="full command line, credentials masked")
 
 
 class Processes(AreaModel):
@@ -108,93 +78,51 @@ class Processes(AreaModel):
     rows: list[ProcessRow] = Field(default_factory=list, exclude=True)
 
 
+@dataclass(frozen=True)
+class ProcRaw:
+    """One process as read: ``as_dict(ATTRS)``'s values (None where AccessDenied), the user name
+    already looked up, and whether this is the first read of this process (no cpu_percent yet)."""
+    pid: int
+    name: str | None
+    username: str | None
+    cmdline: Sequence[str] | None
+    ppid: int | None = None
+    status: str | None = None
+    cpu_percent: float | None = None
+    rss: int | None = None
+    num_threads: int | None = None
+    nice: int | None = None
+    create_time: float | None = None
+    first: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessesRaw:
+    procs: Sequence[ProcRaw]
+    total_memory: int  # bytes of physical memory: memory_percent's denominator
+
+
 # -- shaping (pure: unit tests call these on literal input) -------------------------------------
 
-def printable(text: str | bytes | None) -> str:
-    """Kept for callers of the old name: monitor.text.clean (controls shown as \\x1b, invalid
-    UTF-8 as U+FFFD, bidi marks as \\u202e)."""
-    return clean(text)
-
-
-def bounded_argv(argv: Sequence[str], limit: int = CMDLINE_LIMIT) -> list[str]:
-    """Cleaned arguments, at most ``limit`` characters in all (a space counted between two).
-
-    Only what is kept is cleaned, so 10,000 arguments or one of 128 KiB cost what ``limit``
-    characters cost. The last kept argument ends with how long the whole command line was.
-
-    >>> bounded_argv(["sleep", "A" * 10], limit=9)
-    ['sleep', 'AAA…[truncated, 16 characters]']
-    """
-    out: list[str] = []
-    room = limit
-    for arg in argv:
-        text, cut = clean_cut(arg, max(room, 0))
-        if cut:
-            total = sum(map(len, argv)) + len(argv) - 1  # the joined length
-            out.append(text + TRUNCATED.format(total))
-            return out
-        out.append(text)
-        room -= len(text) + 1
-    return out
-
-
-def short_cmdline(argv: Sequence[str], name: str, limit: int = COMMAND_LIMIT) -> str:
-    """The table's command column, like ps: the program's base name and its arguments.
-
-    >>> short_cmdline(["/usr/bin/python3", "-m", "http.server"], "python3")
-    'python3 -m http.server'
-    >>> short_cmdline([], "kworker/0:1")
-    '[kworker/0:1]'
-    """
-    if not argv or not any(argv):
-        return f"[{clean(name)}]"  # kernel threads and zombies have no command line
-    head = argv[0]
-    if head.startswith("/") and " " not in head:
-        head = head.rsplit("/", 1)[-1] or head
-    # Joined from at most ``limit`` characters: argv may be 10,000 arguments long.
-    parts, size = [], 0
-    for a in (head, *argv[1:]):
-        parts.append(a)
-        size += len(a) + 1
-        if size > limit:
-            break
-    joined = " ".join(parts).strip()
-    text, cut = clean_cut(joined, limit)
-    if cut:
-        text = clean_cut(joined, limit - 1)[0].rstrip() + "…"
-    return text
-
-
-def status_counts(rows: Iterable[ProcessRow]) -> dict[str, int]:
-    """Processes per status word, most common first."""
-    return dict(Counter(r.status or "unknown" for r in rows).most_common())
-
-
-def sort_rows(rows: Iterable[ProcessRow], key: str, order: str) -> list[ProcessRow]:
-    """Rows sorted by a column; unreadable (None) values always go last; ties by pid."""
-    field = SORT_FIELDS[key]
-    known, unknown = [], []
-    for r in rows:
-        (unknown if getattr(r, field) is None else known).append(r)
-    if field in ("name", "username"):
-        known.sort(key=lambda r: (getattr(r, field).casefold(), r.pid), reverse=order == "desc")
-    else:
-        known.sort(key=lambda r: (getattr(r, field), r.pid), reverse=order == "desc")
-    unknown.sort(key=lambda r: r.pid)
-    return known + unknown
-
-
-def matches(row: ProcessRow, words: Sequence[str]) -> bool:
-    """Every word (casefolded) occurs in the name, user or (masked) command line."""
-    hay = f"{row.pid} {row.name} {row.username or ''} {' '.join(row.cmdline)}".casefold()
-    return all(w in hay for w in words)
-
-
-def filter_rows(rows: Iterable[ProcessRow], q: str | None = None,
-                status: str | None = None) -> list[ProcessRow]:
-    words = q.casefold().split() if q else []
-    return [r for r in rows
-            if (status is None or r.status == status) and (not words or matches(r, words))]
+def shape_row(p: ProcRaw, total_memory: int, commands: CommandCache) -> ProcessRow:
+    name = clean(p.name, NAME_LIMIT) if p.name else str(p.pid)
+    cmdline, command = commands.shaped(p.pid, p.cmdline, name)
+    return ProcessRow(
+        pid=p.pid,
+        ppid=p.ppid,
+        name=name,
+        username=p.username,
+        status=p.status,
+        # the first cpu_percent() of a Process object is a meaningless 0.0: say "unknown"
+        cpu_percent=None if p.first or p.cpu_percent is None else round(p.cpu_percent, 1),
+        memory_percent=round(p.rss / total_memory * 100, 2) if p.rss is not None and total_memory else None,
+        rss=p.rss,
+        num_threads=p.num_threads,
+        nice=p.nice,
+        create_time=p.create_time or 0.0,
+        command=command,
+        cmdline=cmdline,
+    )
 
 
 def summarize(rows: list[ProcessRow], top_n: int = TOP_N) -> Processes:
@@ -208,6 +136,15 @@ def summarize(rows: list[ProcessRow], top_n: int = TOP_N) -> Processes:
         top_memory=by_mem,
         rows=rows,
     )
+
+
+def shape(raw: ProcessesRaw, prev: ProcessesRaw | None = None, dt: float = 0.0, *,
+          top_n: int = TOP_N, commands: CommandCache | None = None) -> Processes:
+    """The table and its summary. ``cpu_percent`` is psutil's own measurement between two reads
+    of the same Process object, so ``prev`` and ``dt`` are not needed. ``commands`` caches the
+    masked command lines across ticks (a fresh cache, masking on, when not given)."""
+    commands = commands if commands is not None else CommandCache()
+    return summarize([shape_row(p, raw.total_memory, commands) for p in raw.procs], top_n)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -234,7 +171,7 @@ class ProcessesCollector:
         self.mask_secrets = mask_secrets
         self.top_n = top_n
         self._procs: dict[int, psutil.Process] = {}  # kept across ticks: cpu_percent's baseline
-        self._argv: dict[int, tuple[tuple[int, int], list[str], str]] = {}  # pid -> (argv key, masked, short)
+        self._commands = CommandCache(mask=mask_secrets)
         self._users: dict[int, str] = {}
         self._total_mem = psutil.virtual_memory().total
 
@@ -247,26 +184,17 @@ class ProcessesCollector:
         return cls(interval=settings.process_interval, mask_secrets=settings.mask_secrets)
 
     def _command(self, pid: int, argv: list[str] | None, name: str) -> tuple[list[str], str]:
-        """Masked, cleaned, bounded argv and its short form (see the module docstring for the
-        order), recomputed only when the raw argv changed. The cache keeps the argv's hash, not
-        the argv: a 2 MiB command line is not held twice per process."""
-        raw = tuple(argv or ())
-        key = (len(raw), hash(raw))
-        cached = self._argv.get(pid)
-        if cached is not None and cached[0] == key:
-            return cached[1], cached[2]
-        masked = bounded_argv(mask_argv(list(raw)) if self.mask_secrets else raw)
-        short = short_cmdline(masked, name)
-        self._argv[pid] = (key, masked, short)
-        return masked, short
+        """Masked, cleaned, bounded argv and its short form (monitor/process_rows.py)."""
+        return self._commands.shaped(pid, argv, name)
 
-    def collect(self, now: float) -> Processes:
+    def read(self) -> ProcessesRaw:
         pids = psutil.pids()
         alive = set(pids)
         for gone in self._procs.keys() - alive:
             del self._procs[gone]
-            self._argv.pop(gone, None)
-        rows: list[ProcessRow] = []
+        for gone in self._commands.pids() - alive:
+            self._commands.forget(gone)
+        procs: list[ProcRaw] = []
         for pid in pids:
             proc = self._procs.get(pid)
             try:
@@ -275,44 +203,33 @@ class ProcessesCollector:
                 # is_running() compares the creation time afresh.
                 if proc is not None and not proc.is_running():
                     proc = None
-                    self._argv.pop(pid, None)
+                    self._commands.forget(pid)
                 first = proc is None
                 if proc is None:
                     proc = self._procs[pid] = psutil.Process(pid)
                 info = proc.as_dict(ATTRS, ad_value=None)  # AccessDenied fields become None
             except psutil.NoSuchProcess:  # exited between pids() and here (ZombieProcess is one)
                 self._procs.pop(pid, None)
-                self._argv.pop(pid, None)
+                self._commands.forget(pid)
                 continue
-            rows.append(self._row(pid, info, first))
-        return summarize(rows, self.top_n)
+            procs.append(self._raw(pid, info, first))
+        return ProcessesRaw(procs, self._total_mem)
 
-    def _row(self, pid: int, info: dict, first: bool) -> ProcessRow:
-        name = clean(info["name"], NAME_LIMIT) if info["name"] else str(pid)
-        mem = info["memory_info"]
-        uids = info["uids"]
-        cmdline, command = self._command(pid, info["cmdline"], name)
-        return ProcessRow(
-            pid=pid,
-            ppid=info["ppid"],
-            name=name,
+    def _raw(self, pid: int, info: dict, first: bool) -> ProcRaw:
+        mem, uids = info["memory_info"], info["uids"]
+        return ProcRaw(
+            pid=pid, name=info["name"], cmdline=info["cmdline"],
             username=_user_name(uids.real, self._users) if uids else None,
-            status=info["status"],
-            # the first cpu_percent() of a Process object is a meaningless 0.0: say "unknown"
-            cpu_percent=None if first or info["cpu_percent"] is None else round(info["cpu_percent"], 1),
-            memory_percent=round(mem.rss / self._total_mem * 100, 2) if mem else None,
-            rss=mem.rss if mem else None,
-            num_threads=info["num_threads"],
-            nice=info["nice"],
-            create_time=info["create_time"] or 0.0,
-            command=command,
-            cmdline=cmdline,
-        )
+            ppid=info["ppid"], status=info["status"], cpu_percent=info["cpu_percent"],
+            rss=mem.rss if mem else None, num_threads=info["num_threads"], nice=info["nice"],
+            create_time=info["create_time"], first=first)
+
+    def collect(self, now: float) -> Processes:
+        return shape(self.read(), top_n=self.top_n, commands=self._commands)
 
     def series(self, data: Processes) -> dict[str, float]:
         return {
             "processes.total": data.total,
             "processes.running": data.counts.get("running", 0),
-            "processes.blocked": data.counts.get("disk-sleep", 0),
+            "processes.disk_sleep": data.counts.get("disk-sleep", 0),
         }
-
