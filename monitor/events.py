@@ -32,11 +32,11 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .events_file import EventsFile
 from .health import ProcessRef, Verdict
-from .thresholds import CHECKS
+from .thresholds import CHECKS, RENAMED
 from .trackers import RANK
 
 log = logging.getLogger("server_monitor.events")
@@ -62,6 +62,12 @@ class Event(BaseModel):
     interrupted: bool = Field(False, description="the console stopped while the event was open")
     last_seen: float | None = Field(None, description="for an event open at shutdown: the last "
                                                       "moment the console saw it still open")
+
+    @field_validator("check")
+    @classmethod
+    def _current_name(cls, check: str) -> str:
+        """A file written before the checks were renamed (issue 11) reads with the new names."""
+        return RENAMED.get(check, check)
 
 
 LINE_BOUND = 4096  # bytes one event line may reasonably take (three top processes, many states)

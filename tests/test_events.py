@@ -236,3 +236,14 @@ def test_an_episode_open_at_shutdown_ends_when_last_seen_not_at_its_peak(tmp_pat
     log.close()
     [ev] = EventLog(path).recent()
     assert (ev.interrupted, ev.peak_at, ev.end) == (True, 0.0, 3.0)
+
+
+def test_events_written_under_the_old_check_names_read_with_the_new_ones(tmp_path):
+    """An events.jsonl from before the checks were renamed (issue 11): fs_percent is disks_percent."""
+    path = tmp_path / "events.jsonl"
+    line = {"id": "5.000-fs_percent:/var", "check": "fs_percent", "subject": "/var", "area": "disks",
+            "state": "warning", "start": 5.0, "end": 9.0, "peak": 88.0, "peak_at": 6.0, "unit": "%",
+            "states": [[5.0, "warning"], [9.0, "ok"]], "reason": "/var is 88 % full (warning at 85 %)"}
+    path.write_text(json.dumps(line) + "\n")
+    [ev] = EventLog(path).recent()
+    assert (ev.id, ev.check, ev.subject) == ("5.000-fs_percent:/var", "disks_percent", "/var")
