@@ -17,13 +17,12 @@ import logging.config
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from monitor.collectors import default_collectors
+import views
+from monitor.areas import default_collectors
 from monitor.collectors.base import Collector
 from monitor.events import EventLog
 from monitor.health import Judge
@@ -32,13 +31,8 @@ from monitor.logs.follow import LogHub
 from monitor.logs.sources import configured as configured_log_sources
 from monitor.settings import Settings, get_settings
 from monitor.logconfig import LOGGING
-from views import api, docs, auth, errors, history, pages, processes, stream
-from views import health, logs, metrics
-from views import credentials as secrets, login, runtime
-from views.head import HeadAsGet
-from views.security import AllowedHosts, SameOriginWrites, SecurityHeaders
+from views import credentials as secrets, stream
 
-ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("server_monitor")
 
 
@@ -58,11 +52,15 @@ class Console(FastAPI):
 def create_app(settings: Settings | None = None,
                collectors: Sequence[Collector] | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # One collector per area (monitor/areas.py), in card order; a test may pass its own.
     collectors = list(collectors) if collectors is not None else default_collectors(settings)
     store = Store(settings.history_length, settings.history_seconds)
     # Judgment once per tick (monitor/health.py); its events survive restarts in data_dir.
     judge = Judge(settings.thresholds,
                   EventLog(settings.data_dir / "events.jsonl", keep=settings.events_keep))
+    # Log sources by name (configured, or the host's defaults) and their shared live followers.
+    logs = LogHub(configured_log_sources(settings.log_sources), settings.log_follow_interval,
+                  settings.log_lines_max)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -75,9 +73,9 @@ def create_app(settings: Settings | None = None,
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            sampler.close()
+            sampler.close()  # and every collector's close()
             judge.events.close()  # open events keep their peak so far across the restart
-            await app.state.logs.close()  # stop log followers (and their journalctl processes)
+            await logs.close()  # stop log followers (and their journalctl processes)
 
     app = Console(
         title="server-monitor",
@@ -89,44 +87,9 @@ def create_app(settings: Settings | None = None,
         docs_url=None,  # served by views/docs.py from vendored files (no CDN, no inline script)
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.store = store
-    app.state.judge = judge
-    # The health banner for SSE `event: health`, per scope like every card.
-    app.state.health_card = lambda snap, scope: health.render_health(snap, judge.events, scope)
-    # Cards on the dashboard, in order; "system" is shown in the page header instead.
-    app.state.card_areas = [c.name for c in collectors]
-    # Log sources by name (configured, or the host's defaults) and their shared live followers.
-    app.state.log_sources = configured_log_sources(settings.log_sources)
-    app.state.logs = LogHub(app.state.log_sources, settings.log_follow_interval, settings.log_lines_max)
-
-    # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
-    app.state.credentials = secrets.load_credentials(settings)
-    app.state.attempts = auth.Attempts(settings.login_attempts)
-    # Outermost last: security headers wrap everything (400/401/403 pages too), then the Host
-    # check (DNS rebinding), the CSRF guard, access control, and HEAD answered as GET.
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(auth.AccessControl, credentials=app.state.credentials,
-                       anonymous=settings.anonymous, attempts=app.state.attempts)
-    app.add_middleware(SameOriginWrites)
-    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts, listen_host=settings.host)
-    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
-    errors.install(app)
-    app.include_router(pages.router)
-    app.include_router(login.router)
-    app.include_router(docs.router)
-    app.include_router(api.build_router(collectors))
-    app.include_router(api.health_router)
-    app.include_router(stream.router)
-    app.include_router(runtime.router)  # /api/console: the console's own tasks, RSS, tick lag
-    app.include_router(health.router)
-    app.include_router(metrics.build_router(store))
-    app.include_router(processes.router, dependencies=[pages.DisplayCheck])
-    app.include_router(processes.api_router)
-    app.include_router(history.router)
-    app.include_router(logs.router)
-    app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    # The views: what they read (views/deps.py), access control and headers, the routers.
+    views.install(app, settings=settings, store=store, judge=judge, logs=logs,
+                  collectors=collectors)
     return app
 
 

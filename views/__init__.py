@@ -1,1 +1,75 @@
-"""HTTP: thin FastAPI routers over the sampler's Store. Nothing here calls psutil for shared views."""
+"""HTTP: thin FastAPI routers over the sampler's Store. Nothing here calls psutil for shared views.
+
+``install(app, ...)`` puts every view on the app: what the views read (through views/deps.py,
+never ``app.state`` directly), the middleware stack, the error pages, the routers and /static.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `import views.cards` must not import the whole console
+    from fastapi import FastAPI
+
+    from monitor.collectors.base import Collector
+    from monitor.health import Judge
+    from monitor.logs.follow import LogHub
+    from monitor.sampler import Store
+    from monitor.settings import Settings
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: LogHub,
+            collectors: Sequence[Collector]) -> None:
+    """Wire the views to what they read, then add the middleware and routers."""
+    from . import auth, credentials  # here: views/auth.py imports views.errors, then templating
+
+    # Where views/deps.py's getters look (StoreDep, JudgeDep, AreasDep, LogHubDep, ...).
+    app.state.settings, app.state.store, app.state.judge = settings, store, judge
+    app.state.card_areas = [c.name for c in collectors]  # the dashboard's cards, in order
+    app.state.logs, app.state.log_sources = logs, logs.sources
+    # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
+    app.state.credentials = credentials.load_credentials(settings)
+    app.state.attempts = auth.Attempts(settings.login_attempts)
+    _middleware(app, settings)
+    _routes(app, store, collectors)
+
+
+def _middleware(app: FastAPI, settings: Settings) -> None:
+    from .auth import AccessControl
+    from .head import HeadAsGet
+    from .security import AllowedHosts, SameOriginWrites, SecurityHeaders
+
+    # Outermost last: security headers wrap everything (400/401/403 pages too), then the Host
+    # check (DNS rebinding), the CSRF guard, access control, and HEAD answered as GET.
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(AccessControl, credentials=app.state.credentials,
+                       anonymous=settings.anonymous, attempts=app.state.attempts)
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts, listen_host=settings.host)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+
+
+def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None:
+    from . import api, docs, errors, health, history, login, logs, metrics, pages, processes
+    from . import runtime, stream
+
+    errors.install(app)
+    app.include_router(pages.router)
+    app.include_router(login.router)
+    app.include_router(docs.router)
+    app.include_router(api.build_router(collectors))
+    app.include_router(api.health_router)
+    app.include_router(stream.router)
+    app.include_router(runtime.router)  # /api/console: the console's own tasks, RSS, tick lag
+    app.include_router(health.router)
+    app.include_router(metrics.build_router(store))
+    app.include_router(processes.router, dependencies=[pages.DisplayCheck])
+    app.include_router(processes.api_router)
+    app.include_router(history.router)
+    app.include_router(logs.router)
+    app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
+    from fastapi.staticfiles import StaticFiles
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

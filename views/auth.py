@@ -48,6 +48,8 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
+from monitor.areas import display_paths
+
 from .credentials import DISPLAY, FULL, METRICS, Credentials
 from .errors import error_response
 
@@ -60,10 +62,8 @@ OPEN_EXACT = {"/healthz", "/login", "/logout", "/favicon.ico"}
 OPEN_PREFIXES = ("/static/",)
 
 # What the display scope may read: exact paths, and prefixes that end in "/" (whole subtrees).
-DISPLAY_EXACT = {
-    "/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history",
-    "/api/system", "/api/cpu", "/api/memory", "/api/disks", "/api/network", "/api/sensors",
-}
+# The areas' /api/<area> entries come from the registry (monitor/areas.py, ``display``).
+DISPLAY_EXACT = {"/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history"} | display_paths()
 DISPLAY_PREFIXES = ("/api/history/",)
 METRICS_EXACT = {"/metrics"}
 

@@ -1,12 +1,25 @@
-"""Annotated dependencies shared by the routers."""
+"""Annotated dependencies: everything a view needs from the app, by name.
+
+Views take these as parameters (``def page(snap: SnapshotDep, events: EventsDep)``) and never
+read ``request.app.state`` themselves; ``views.install(app)`` and main.py's ``create_app`` put
+each object where its getter looks. A view outside FastAPI's injection (middleware, a template
+global) calls the getter with the request: ``events_of(request)``.
+"""
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from monitor.events import EventLog
+from monitor.health import Judge
+from monitor.logs.follow import LogHub
+from monitor.logs.sources import LogSource
 from monitor.sampler import Snapshot, Store
 from monitor.settings import Settings
+
+from .auth import Attempts
+from .credentials import Credentials
 
 
 def get_store(request: Request) -> Store:
@@ -24,6 +37,44 @@ def get_snapshot(request: Request) -> Snapshot:
     return snap
 
 
+def get_judge(request: Request) -> Judge | None:
+    return getattr(request.app.state, "judge", None)
+
+
+def events_of(request: Request) -> EventLog | None:
+    """The judge's event log (monitor/events.py), None when the app judges nothing."""
+    judge = get_judge(request)
+    return judge.events if judge is not None else None
+
+
+def get_areas(request: Request) -> list[str]:
+    """The areas this console collects, in card order (monitor/areas.py unless a test chose)."""
+    return request.app.state.card_areas
+
+
+def get_log_hub(request: Request) -> LogHub:
+    return request.app.state.logs
+
+
+def get_log_sources(request: Request) -> dict[str, LogSource]:
+    return request.app.state.log_sources
+
+
+def get_credentials(request: Request) -> Credentials:
+    return request.app.state.credentials
+
+
+def get_attempts(request: Request) -> Attempts:
+    return request.app.state.attempts
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+JudgeDep = Annotated[Judge | None, Depends(get_judge)]
+EventsDep = Annotated[EventLog | None, Depends(events_of)]
+AreasDep = Annotated[list[str], Depends(get_areas)]
+LogHubDep = Annotated[LogHub, Depends(get_log_hub)]
+LogSourcesDep = Annotated[dict[str, LogSource], Depends(get_log_sources)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+AttemptsDep = Annotated[Attempts, Depends(get_attempts)]

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .auth import COOKIE
 from .credentials import cookie_value
+from .deps import AttemptsDep, CredentialsDep
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +49,7 @@ def login_form(request: Request,
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+async def login(request: Request, attempts: AttemptsDep, creds: CredentialsDep) -> Response:
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -57,13 +58,11 @@ async def login(request: Request) -> Response:
     form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
     token = (form.get("token") or [""])[0].strip()
     next_ = safe_next((form.get("next") or [""])[0])
-    attempts = request.app.state.attempts
     peer = request.client.host if request.client else "?"
     wait = attempts.blocked(peer)
     if wait:
         return _page(request, next_, f"Too many wrong tokens from this address; try again in "
                                      f"{wait:.0f} s.", 429)
-    creds = request.app.state.credentials
     secret = token.encode("utf-8", "replace")
     role = creds.role_of(secret) if token else None
     if role not in ("full", "display"):

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .cards import render_card, render_tick, scope_of
-from .deps import SnapshotDep, StoreDep
+from .deps import AreasDep, SettingsDep, SnapshotDep, StoreDep
 from .templating import templates
 
 REFRESH_MAX = 300  # seconds; slower than this a "live" page is not live any more
@@ -42,12 +42,12 @@ class Display:
 
 
 def display_options(
-    request: Request,
+    settings: SettingsDep,
     theme: Annotated[Theme | None, Query(description="colour theme; auto follows the browser")] = None,
     refresh: Annotated[int | None, Query(ge=1, le=REFRESH_MAX,
                                          description="seconds between live updates")] = None,
 ) -> Display:
-    tick = request.app.state.settings.tick
+    tick = settings.tick
     if refresh is not None and refresh < tick:
         raise HTTPException(422, f"refresh: must be at least the sampling tick ({tick:g} s)")
     every = max(1, round(refresh / tick)) if refresh else 1
@@ -78,8 +78,8 @@ def index(request: Request) -> RedirectResponse:
     return RedirectResponse("/dashboard" + (f"?{query}" if query else ""), status_code=307)
 
 
-def _live_page(request: Request, store, snap, display: Display, template: str, theme: str):
-    areas = request.app.state.card_areas
+def _live_page(request: Request, store, snap, areas: list[str], display: Display, template: str,
+               theme: str):
     return templates.TemplateResponse(request, template, {
         "snap": snap,
         "cards": {a: render_card(store, snap, a, scope_of(request)) for a in areas},
@@ -92,12 +92,13 @@ def _live_page(request: Request, store, snap, display: Display, template: str, t
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, store: StoreDep, snap: SnapshotDep, display: DisplayDep):
-    return _live_page(request, store, snap, display, "pages/dashboard.html", "auto")
+def dashboard(request: Request, store: StoreDep, snap: SnapshotDep, areas: AreasDep,
+              display: DisplayDep):
+    return _live_page(request, store, snap, areas, display, "pages/dashboard.html", "auto")
 
 
 @router.get("/wall", response_class=HTMLResponse)
-def wall(request: Request, store: StoreDep, snap: SnapshotDep, display: DisplayDep):
+def wall(request: Request, store: StoreDep, snap: SnapshotDep, areas: AreasDep, display: DisplayDep):
     """The wall display: the whole host on one screen, large type, dark unless ?theme= says not."""
-    return _live_page(request, store, snap, display, "pages/wall.html", "dark")
+    return _live_page(request, store, snap, areas, display, "pages/wall.html", "dark")
 

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Query, Request
+from markupsafe import Markup
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
@@ -24,7 +25,8 @@ from starlette.types import Receive, Scope, Send
 from monitor.sampler import Snapshot, Store
 
 from .cards import DISPLAY, render_card, render_tick, scope_of
-from .deps import StoreDep
+from .deps import AreasDep, JudgeDep, StoreDep
+from .health import render_health
 
 router = APIRouter(tags=["stream"])
 log = logging.getLogger("server_monitor.stream")
@@ -86,11 +88,15 @@ def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
     return snap.memo(f"sse:{scope}:" + ",".join(areas) + (",health" if health else ""), make)
 
 
-async def _events(request: Request, store: Store, areas: Sequence[str],
+def health_banner(event_log) -> Callable[[Snapshot, str], Markup]:
+    """What ``encoded_events`` sends as ``event: health``: the banner with ``event_log``'s events."""
+    return lambda snap, scope: render_health(snap, event_log, scope)
+
+
+async def _events(store: Store, areas: Sequence[str], scope: str,
+                  health: Callable[[Snapshot, str], str] | None = None,
                   every: int = 1, shutdown: anyio.Event | None = None) -> AsyncIterator[bytes]:
     yield RETRY
-    health = getattr(request.app.state, "health_card", None)
-    scope = scope_of(request)
     seq = -1
     if store.latest is not None:  # a new or reconnecting page gets the current state at once
         seq = store.latest.seq
@@ -104,15 +110,15 @@ async def _events(request: Request, store: Store, areas: Sequence[str],
 
 
 @router.get("/stream", summary="Live cards as server-sent events (the dashboard's one connection)")
-async def stream(request: Request, store: StoreDep,
+async def stream(request: Request, store: StoreDep, areas: AreasDep, judge: JudgeDep,
                  every: Annotated[int, Query(ge=1, le=EVERY_MAX,
                                              description="send every Nth sample (1: every tick)")] = 1,
                  ) -> EventSourceResponse:
-    areas = request.app.state.card_areas
     # On SIGTERM sse-starlette sets `shutdown`; the generator sees it at the next tick and ends
     # the response properly within the grace period (below uvicorn's 2 s graceful timeout).
     # A stream still waiting after it is cancelled, as before.
     shutdown = anyio.Event()
-    return StreamResponse(_events(request, store, areas, every, shutdown),
-                               send_timeout=SEND_TIMEOUT, ping=15,
-                               shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE)
+    health = health_banner(judge.events) if judge is not None else None
+    events = _events(store, areas, scope_of(request), health, every, shutdown)
+    return StreamResponse(events, send_timeout=SEND_TIMEOUT, ping=15,
+                          shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE)

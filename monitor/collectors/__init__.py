@@ -13,8 +13,8 @@ from .system import SystemCollector
 
 
 def default_collectors(settings=None) -> list[Collector]:
-    # Order is the order of cards on the dashboard and of keys in /api/snapshot.
-    # ``settings`` (monitor.settings.Settings) reaches the collectors that have options.
-    return [SystemCollector(), CpuCollector(), MemoryCollector(), DisksCollector(), NetworkCollector(show_loopback=getattr(settings, "show_loopback", False)),
-            SensorsCollector(), ProcessesCollector.from_settings(settings),
-            LogsCollector.from_settings(settings)]
+    """One collector per area of monitor/areas.py (the registry), in its order: the dashboard's
+    card order and the order of keys in /api/snapshot. ``settings`` (monitor.settings.Settings)
+    reaches the collectors that have options."""
+    from monitor.areas import default_collectors as from_registry  # areas imports this package
+    return from_registry(settings)
