@@ -119,10 +119,13 @@ def test_short_flags_of_other_programs_are_not_masked(argv):
     assert mask_argv(argv) == argv
 
 
-def test_a_flag_hides_its_next_argument_but_not_the_next_flag():
+def test_a_flag_hides_its_next_argument_whatever_it_looks_like():
     assert mask_argv(["mysqldump", "--password", "hunter2", "-u", "root"]) == \
         ["mysqldump", "--password", MASK, "-u", "root"]
-    assert mask_argv(["app", "--token", "--verbose", "x"]) == ["app", "--token", "--verbose", "x"]
+    # A password may start with "-": a flag's next argument is hidden even if it looks like a
+    # flag (over-masking "--verbose" is better than showing "-S3cret"); the one after is not.
+    assert mask_argv(["app", "--password", "-S3cret", "x"]) == ["app", "--password", MASK, "x"]
+    assert mask_argv(["app", "--token", "--verbose", "x"]) == ["app", "--token", MASK, "x"]
 
 
 # -- counts, sorting, filtering -----------------------------------------------------------------
