@@ -30,7 +30,8 @@ minute, then 429), so the token cannot be guessed at request speed.
           http://127.0.0.1:8000/api/processes
     {"seq":42,"taken_at":1795693001.2,"total":83,...}
 
-Deny by default: a route added later is full-scope only until it is added to DISPLAY_EXACT.
+Deny by default: a route added later is full-scope only until it is added to DISPLAY_EXACT (an
+area's /api/<area> is, when its entry in monitor/areas.py says ``display=True``).
 """
 from __future__ import annotations
 
@@ -39,18 +40,16 @@ import binascii
 import ipaddress
 import logging
 import math
-import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-
 from monitor.areas import display_paths
 
-from .credentials import DISPLAY, FULL, METRICS, Credentials
+from .credentials import DISPLAY, FULL, METRICS, Attempts, Credentials
 from .errors import error_response
 
 log = logging.getLogger("server_monitor.auth")
@@ -69,7 +68,6 @@ METRICS_EXACT = {"/metrics"}
 
 # Both challenges on every 401: browsers answer Basic with a prompt, scripts read Bearer.
 CHALLENGES = ('Basic realm="server-monitor", charset="UTF-8"', 'Bearer realm="server-monitor"')
-
 
 
 def is_loopback(host: str) -> bool:
@@ -125,35 +123,6 @@ def cookie_of(headers: dict[bytes, bytes]) -> bytes | None:
         if name == COOKIE.encode():
             return value.strip()
     return None
-
-
-class Attempts:
-    """Failed credentials per client address in the last minute, bounded in addresses too."""
-
-    WINDOW = 60.0
-    ADDRESSES = 4096
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def blocked(self, addr: str, now: float | None = None) -> float:
-        """Seconds until ``addr`` may try again (0: it may)."""
-        now = time.monotonic() if now is None else now
-        times = self._seen.get(addr)
-        while times and times[0] < now - self.WINDOW:
-            times.popleft()
-        if not times or len(times) < self.limit:
-            return 0.0
-        return times[0] + self.WINDOW - now
-
-    def failed(self, addr: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        times = self._seen.pop(addr, None) or deque(maxlen=self.limit)
-        times.append(now)
-        self._seen[addr] = times  # most recent last; the oldest addresses are forgotten first
-        while len(self._seen) > self.ADDRESSES:
-            self._seen.popitem(last=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import logging
 import os
 import secrets
 import stat
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,3 +154,33 @@ def load_credentials(settings: Settings) -> Credentials:
 
     return Credentials(full=digest(full), display=digest(display), metrics=digest(metrics),
                        sources=sources, cookies=cookies)
+
+
+class Attempts:
+    """Failed credentials per client address in the last minute, bounded in addresses too:
+    wrong Authorization headers (views/auth.py) and wrong tokens typed into /login."""
+
+    WINDOW = 60.0
+    ADDRESSES = 4096
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def blocked(self, addr: str, now: float | None = None) -> float:
+        """Seconds until ``addr`` may try again (0: it may)."""
+        now = time.monotonic() if now is None else now
+        times = self._seen.get(addr)
+        while times and times[0] < now - self.WINDOW:
+            times.popleft()
+        if not times or len(times) < self.limit:
+            return 0.0
+        return times[0] + self.WINDOW - now
+
+    def failed(self, addr: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        times = self._seen.pop(addr, None) or deque(maxlen=self.limit)
+        times.append(now)
+        self._seen[addr] = times  # most recent last; the oldest addresses are forgotten first
+        while len(self._seen) > self.ADDRESSES:
+            self._seen.popitem(last=False)
