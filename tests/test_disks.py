@@ -10,14 +10,17 @@ import pytest
 
 from monitor.collectors.disks import (
     DisksCollector,
+    DisksRaw,
     fill_rate,
     is_pseudo,
     parse_mountinfo,
     real_filesystems,
+    shape,
     shape_devices,
     time_to_full,
     usage_from_statvfs,
 )
+from monitor.trend import Trends
 
 # A Rocky-like host: kernel views, tmpfs, a snap image, a container layer, an NFS share, a mount
 # point with a space, and /srv/data bind-mounted at /var/lib/data (same device 253:2, root /data).
@@ -157,6 +160,49 @@ def test_first_device_reading_has_no_rates():
     [d] = shape_devices({"sda": dict(read_bytes=1, write_bytes=1, read_count=1, write_count=1,
                                      busy_time=1)}, None, 1.0)
     assert d.read_bytes_per_s is None and d.busy_percent is None
+
+
+def statvfs_fields(blocks, free, frsize=4096, files=100, ffree=40):
+    return dict(f_blocks=blocks, f_bfree=free, f_bavail=free, f_frsize=frsize, f_files=files, f_ffree=ffree)
+
+
+def test_shape_from_a_literal_reading_fullest_first_not_answering_before_all():
+    filesystems = real_filesystems(parse_mountinfo(MOUNTINFO))
+    usage = {"/": statvfs_fields(1000, 500), "/boot": statvfs_fields(1000, 100),
+             "/mnt/backup disk": statvfs_fields(1000, 900), "/srv": statvfs_fields(1000, 800),
+             "/mnt/nfs": "not answering after 0.5 s"}
+    io = {"vda": dict(read_bytes=3000, write_bytes=1000, read_count=30, write_count=60, busy_time=600)}
+    prev = DisksRaw(filesystems, usage, {"vda": dict(read_bytes=1000, write_bytes=0, read_count=10,
+                                                      write_count=10, busy_time=100)})
+    data = shape(DisksRaw(filesystems, usage, io), prev, 2.0, {"/": 4096.0, "/boot": None})
+    assert [fs.mountpoint for fs in data.filesystems] == ["/mnt/nfs", "/boot", "/", "/srv", "/mnt/backup disk"]
+    nfs, boot, root, srv, _ = data.filesystems
+    assert nfs.error == "not answering after 0.5 s" and nfs.total is None and nfs.full_in is None
+    assert root.fill_rate == 4096.0 and root.full_in == 500.0  # 500 blocks of 4 KiB at 4 KiB/s
+    assert boot.fill_rate is None and boot.full_in is None and boot.percent == 90.0
+    assert srv.also_mounted_at == ["/var/lib/data"] and srv.fstype == "ext4" and not srv.read_only
+    assert data.read_bytes_per_s == 1000.0 and data.write_bytes_per_s == 500.0
+    assert data.devices[0].busy_percent == 25.0
+    first = shape(DisksRaw(filesystems, usage, io), None, 0.0)
+    assert first.read_bytes_per_s is None and first.filesystems[2].fill_rate is None
+
+
+def test_shape_cleans_what_a_user_may_name():
+    [(m, others)] = real_filesystems(parse_mountinfo("70 1 8:1 / /mnt/x\\033[2J rw - ext4 /dev/sd\u202e rw\n"))
+    [fs] = shape(DisksRaw([(m, others)], {m.mountpoint: statvfs_fields(10, 5)}), None, 0.0).filesystems
+    assert fs.mountpoint == "/mnt/x\\x1b[2J" and fs.device == "/dev/sd\\u202e"
+
+
+def test_trends_fit_over_the_window_and_forget_what_is_gone():
+    t = Trends(window=600.0, min_span=60.0)
+    assert t.add(0.0, {"/": 1000.0}) == {"/": None}
+    t.add(60.0, {"/": 1600.0})
+    assert t.add(120.0, {"/": 2200.0}, keep=["/mnt/nfs"]) == {"/": pytest.approx(10.0)}
+    assert t.add(900.0, {"/": 2200.0}) == {"/": None}  # older readings left the window
+    t.add(901.0, {}, keep=["/"])  # "/" did not answer this time: its window is kept
+    assert t.add(961.0, {"/": 2800.0})["/"] is not None
+    t.add(962.0, {})  # unmounted: forgotten
+    assert t.add(1022.0, {"/": 1.0}) == {"/": None}
 
 
 def test_hung_mount_is_reported_without_stalling_and_not_asked_again_until_it_returns():

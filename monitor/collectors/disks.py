@@ -9,22 +9,16 @@ Sample (one VM disk):
            busy_percent=3.1
     read_bytes_per_s=0.0 write_bytes_per_s=1228800.0
 
-Mounts come from /proc/self/mountinfo (not psutil.disk_partitions) because only mountinfo tells a
-bind mount from the filesystem it shows: both carry the same device number, and the bind mount's
-``root`` is a sub-directory. Pseudo filesystems (proc, cgroup, tmpfs, squashfs snap images that are
-always 100 % full, ...) are skipped, and each filesystem is listed once, at its primary mount
-point, with the other places it is mounted in ``also_mounted_at``. ``filesystems`` is ordered
-fullest first, those not answering before all.
+Each real filesystem is listed once (bind mounts in ``also_mounted_at``), fullest first, those
+not answering before all; mountinfo, the pseudo-filesystem rules and the bounded statvfs (a hung
+NFS mount is "not answering", never the tick) are in monitor/mounts.py. Space comes from
+``os.statvfs`` (psutil.disk_usage's own source and formulas) because it also gives inodes.
 
-Space comes from ``os.statvfs`` (psutil.disk_usage's own source, with the same formulas) because
-it also gives inode counts. Each statvfs runs in its own daemon thread with a short deadline: a
-hung NFS server makes that one filesystem "not answering", never the tick. A mount whose call is
-still stuck is not asked again until the call returns, so stuck threads cannot pile up.
-
-Mount points, devices and filesystem types are any bytes a user with a mount (FUSE, udisks) may
-choose: mountinfo is read as bytes and decoded like the kernel's own paths (surrogateescape), so
-statvfs gets the real path, and what the model shows is cleaned (monitor/text.py: invalid UTF-8
-as U+FFFD, controls and bidi marks as visible escapes).
+``read()`` returns ``DisksRaw`` (mounts, statvfs fields or why none, I/O counters); the collector
+keeps each filesystem's used space over FILL_WINDOW (monitor/trend.py); the pure
+``shape(raw, prev, dt, fill_rates)`` makes the model. Mount points, devices and filesystem types
+are any bytes a user with a mount (FUSE, udisks) may choose: statvfs gets the real path, and
+what the model shows is cleaned (monitor/text.py).
 
 History series (``series()``): ``disks.read_bytes_per_s``, ``disks.write_bytes_per_s``,
 ``disks.busy_percent`` (busiest device) and ``disks.<mountpoint>.percent`` per filesystem,
@@ -34,33 +28,30 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
+from monitor.mounts import (  # noqa: F401 - the names callers import from here
+    PSEUDO_FSTYPES,
+    PSEUDO_MOUNT_RE,
+    STATVFS_TIMEOUT,
+    Mount,
+    Statvfs,
+    is_pseudo,
+    parse_mountinfo,
+    read_mounts,
+    real_filesystems,
+)
 from monitor.text import clean
+
+from monitor.trend import Trends, slope
+from monitor.trend import time_to_limit as time_to_full
 
 from .base import AreaModel, rate
 
-# Filesystem types that hold no user data (kernel views, memory-backed, container plumbing) or
-# that are read-only images always 100 % full (squashfs: snaps, live media). Network and FUSE
-# filesystems are real and kept: they are also the ones that hang.
-PSEUDO_FSTYPES = frozenset({
-    "autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts",
-    "devtmpfs", "efivarfs", "erofs", "fusectl", "fuse.gvfsd-fuse", "fuse.portal", "hugetlbfs",
-    "iso9660", "mqueue", "nsfs", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs",
-    "selinuxfs", "squashfs", "sysfs", "tmpfs", "tracefs",
-})
-# Mount points under these are kernel views or another runtime's private layers (node_exporter's list).
-PSEUDO_MOUNT_RE = re.compile(
-    r"^/(dev|proc|sys|run/credentials/.+|run/containerd/.+|var/lib/docker/.+"
-    r"|var/lib/containers/storage/.+|var/lib/kubelet/pods/.+)($|/)")
 # Block devices whose I/O is not disk I/O (loop, RAM, compressed RAM) or is already counted in
 # their whole disk (partitions: sda1, vda2, nvme0n1p1, mmcblk0p1).
 SKIP_DEVICE_RE = re.compile(
@@ -68,7 +59,6 @@ SKIP_DEVICE_RE = re.compile(
 
 FILL_WINDOW = 600.0  # seconds of used-space readings the fill rate is fitted over
 FILL_MIN_SPAN = 60.0  # no estimate until the window covers this long (noise on a young window)
-STATVFS_TIMEOUT = 0.5  # seconds one filesystem may take to answer before it is "not answering"
 
 
 class Filesystem(AreaModel):
@@ -106,64 +96,10 @@ class Disks(AreaModel):
 
 
 @dataclass(frozen=True)
-class Mount:
-    device_id: str  # "major:minor" as in mountinfo
-    root: str  # the directory of the filesystem mounted here: "/" unless a bind mount
-    mountpoint: str
-    fstype: str
-    source: str
-    options: frozenset[str]
-
-
-# ---- mounts -------------------------------------------------------------------------------------
-
-_OCTAL = re.compile(r"\\([0-7]{3})")
-
-
-def _unescape(field: str) -> str:
-    # mountinfo writes space, tab, newline and backslash as \040 \011 \012 \134.
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
-
-
-def parse_mountinfo(text: str) -> list[Mount]:
-    """Lines of /proc/self/mountinfo (proc(5)) -> mounts, in mount order."""
-    mounts = []
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        if not sep:
-            continue
-        f = left.split()
-        r = right.split()
-        if len(f) < 6 or len(r) < 2:
-            continue
-        mounts.append(Mount(device_id=f[2], root=_unescape(f[3]), mountpoint=_unescape(f[4]),
-                            fstype=r[0], source=_unescape(r[1]), options=frozenset(f[5].split(","))))
-    return mounts
-
-
-def is_pseudo(m: Mount) -> bool:
-    return m.fstype in PSEUDO_FSTYPES or bool(PSEUDO_MOUNT_RE.match(m.mountpoint))
-
-
-def real_filesystems(mounts: Iterable[Mount]) -> list[tuple[Mount, list[str]]]:
-    """Each real filesystem once: (primary mount, other mount points of the same filesystem).
-
-    The primary mount is the one showing the filesystem's root directory (not a bind mount of a
-    sub-directory), then the shortest mount point. A mount point mounted over later keeps only
-    its last mount (what a path lookup reaches). Order follows the mount points, "/" first.
-    """
-    last_at: dict[str, Mount] = {}
-    for m in mounts:  # every mount, pseudo ones too: a tmpfs over /home hides the real /home
-        last_at[m.mountpoint] = m
-    by_device: dict[str, list[Mount]] = {}
-    for m in (m for m in last_at.values() if not is_pseudo(m)):
-        by_device.setdefault(m.device_id, []).append(m)
-    out = []
-    for group in by_device.values():
-        group.sort(key=lambda m: (m.root != "/", len(m.mountpoint), m.mountpoint))
-        out.append((group[0], sorted(m.mountpoint for m in group[1:])))
-    out.sort(key=lambda pair: pair[0].mountpoint)
-    return out
+class DisksRaw:
+    filesystems: Sequence[tuple[Mount, Sequence[str]]]  # each real filesystem, its other mount points
+    usage: Mapping[str, Mapping[str, int] | str]  # mount point -> statvfs fields, or why none
+    io: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # disk_io_counters(perdisk)
 
 
 # ---- space ---------------------------------------------------------------------------------------
@@ -186,27 +122,9 @@ def usage_from_statvfs(st: Mapping[str, int]) -> dict[str, int | float | None]:
 
 
 def fill_rate(samples: Sequence[tuple[float, float]], min_span: float = FILL_MIN_SPAN) -> float | None:
-    """Bytes per second that ``used`` grows by: least-squares slope of (time, used) samples.
-
-    A fitted slope, not first-to-last, so one burst of writes or one deleted file at the edge of
-    the window does not swing the estimate. None until the samples span ``min_span`` seconds.
-    """
-    if len(samples) < 2 or samples[-1][0] - samples[0][0] < min_span:
-        return None
-    n = len(samples)
-    mt = sum(t for t, _ in samples) / n
-    mu = sum(u for _, u in samples) / n
-    var = sum((t - mt) ** 2 for t, _ in samples)
-    if var <= 0:
-        return None
-    return sum((t - mt) * (u - mu) for t, u in samples) / var
-
-
-def time_to_full(free: float | None, rate_: float | None) -> float | None:
-    """Seconds until ``free`` bytes are gone at ``rate_`` bytes/s; None when not filling."""
-    if free is None or rate_ is None or rate_ <= 0:
-        return None
-    return free / rate_
+    """Bytes per second that ``used`` grows by: the fitted slope of (time, used) samples, None
+    until they span ``min_span`` seconds (monitor/trend.py)."""
+    return slope(samples, min_span)
 
 
 # ---- block devices -------------------------------------------------------------------------------
@@ -242,21 +160,45 @@ def _sum(values: Iterable[float | None]) -> float | None:
     return float(sum(values))  # type: ignore[arg-type]
 
 
-# ---- reading, bounded ------------------------------------------------------------------------------
 
-def _call_in_thread(fn: Callable[[], object]) -> Future:
-    """Run ``fn`` in a daemon thread: a call stuck in the kernel cannot block interpreter exit."""
-    fut: Future = Future()
+# ---- shaping (pure) --------------------------------------------------------------------------------
 
-    def run() -> None:
-        try:
-            fut.set_result(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            fut.set_exception(exc)
+NO_NUMBERS = dict.fromkeys(("total", "used", "free", "percent", "inodes_total", "inodes_used",
+                            "inodes_percent", "fill_rate", "full_in"))
 
-    threading.Thread(target=run, name="statvfs", daemon=True).start()
-    return fut
 
+def shape_filesystem(m: Mount, others: Sequence[str], usage: Mapping[str, int] | str,
+                     fill: float | None) -> Filesystem:
+    if isinstance(usage, str):
+        numbers: dict = {**NO_NUMBERS, "error": usage}
+    else:
+        numbers = usage_from_statvfs(usage)
+        numbers.update(fill_rate=None if fill is None else round(fill, 1),
+                       full_in=time_to_full(numbers["free"], fill), error=None)
+    return Filesystem(device=clean(m.source), mountpoint=clean(m.mountpoint), fstype=clean(m.fstype),
+                      read_only="ro" in m.options, also_mounted_at=[clean(o) for o in others], **numbers)
+
+
+def shape(raw: DisksRaw, prev: DisksRaw | None, dt: float,
+          fill_rates: Mapping[str, float | None] | None = None) -> Disks:
+    """The model from one reading: ``prev``'s I/O counters give the rates, ``fill_rates`` (mount
+    point -> bytes/s, fitted by the collector over FILL_WINDOW) the time to full."""
+    fill_rates = fill_rates or {}
+    shown = [shape_filesystem(m, others, raw.usage.get(m.mountpoint, "not read"),
+                              fill_rates.get(m.mountpoint)) for m, others in raw.filesystems]
+    # Fullest first, and "not answering" before all: the rows a clipped wall card must keep.
+    shown.sort(key=lambda fs: (fs.error is None, -(fs.percent or 0.0), fs.mountpoint))
+    io = {clean(k): v for k, v in raw.io.items()}
+    prev_io = {clean(k): v for k, v in prev.io.items()} if prev is not None else None
+    devices = shape_devices(io, prev_io, dt)
+    return Disks(
+        filesystems=shown, devices=devices,
+        read_bytes_per_s=_sum(d.read_bytes_per_s for d in devices),
+        write_bytes_per_s=_sum(d.write_bytes_per_s for d in devices),
+    )
+
+
+# ---- the collector -------------------------------------------------------------------------------
 
 class DisksCollector:
     name = "disks"
@@ -265,79 +207,28 @@ class DisksCollector:
 
     def __init__(self, statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  timeout: float = STATVFS_TIMEOUT) -> None:
-        self._statvfs = statvfs
-        self._timeout = timeout
-        self._stuck: dict[str, Future] = {}  # mount point -> statvfs call that has not returned
-        self._used: dict[str, deque[tuple[float, float]]] = {}  # mount point -> (time, used)
-        self._prev_io: dict[str, dict[str, int]] | None = None
+        self._statvfs = Statvfs(statvfs, timeout)
+        self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN)  # mount point -> used bytes over time
+        self._prev: DisksRaw | None = None
         self._prev_at = time.monotonic()
 
     def read_usage(self, mountpoints: Sequence[str]) -> dict[str, dict | str]:
         """statvfs of every mount point at once, each bounded: mount point -> fields or an error."""
-        calls: dict[str, Future] = {}
-        for mp in mountpoints:
-            stuck = self._stuck.get(mp)
-            if stuck is not None and not stuck.done():
-                continue
-            self._stuck.pop(mp, None)
-            calls[mp] = _call_in_thread(lambda mp=mp: self._statvfs(mp))
-        deadline = time.monotonic() + self._timeout
-        out: dict[str, dict | str] = {}
-        for mp in mountpoints:
-            fut = calls.get(mp)
-            if fut is None:
-                out[mp] = "not answering (an earlier call is still stuck)"
-                continue
-            try:
-                st = fut.result(timeout=max(0.0, deadline - time.monotonic()))
-                out[mp] = {k: getattr(st, k) for k in
-                           ("f_blocks", "f_bfree", "f_bavail", "f_frsize", "f_files", "f_ffree")}
-            except FutureTimeout:
-                self._stuck[mp] = fut
-                out[mp] = f"not answering after {self._timeout:g} s"
-            except OSError as exc:
-                out[mp] = f"{type(exc).__name__}: {exc.strerror or exc}"
-        return out
+        return self._statvfs.read(mountpoints)
+
+    def read(self) -> DisksRaw:
+        filesystems = read_mounts()
+        usage = self.read_usage([m.mountpoint for m, _ in filesystems])
+        io = {k: v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
+        return DisksRaw(filesystems, usage, io)
 
     def collect(self, now: float) -> Disks:
-        # Bytes decoded as the OS decodes paths: Mount.mountpoint is the path statvfs needs
-        # (a mount point with \xff holds "\udcff"); only the model's strings are cleaned.
-        with open("/proc/self/mountinfo", "rb") as f:
-            filesystems = real_filesystems(parse_mountinfo(os.fsdecode(f.read())))
-        usage = self.read_usage([m.mountpoint for m, _ in filesystems])
-        shown = []
-        for m, others in filesystems:
-            u = usage[m.mountpoint]
-            if isinstance(u, str):
-                numbers: dict = dict.fromkeys(("total", "used", "free", "percent", "inodes_total",
-                                               "inodes_used", "inodes_percent"))
-                numbers.update(fill_rate=None, full_in=None, error=u)
-            else:
-                numbers = usage_from_statvfs(u)
-                window = self._used.setdefault(m.mountpoint, deque())
-                window.append((now, float(numbers["used"])))
-                while window and window[0][0] < now - FILL_WINDOW:
-                    window.popleft()
-                fr = fill_rate(list(window))
-                numbers.update(fill_rate=None if fr is None else round(fr, 1),
-                               full_in=time_to_full(numbers["free"], fr), error=None)
-            shown.append(Filesystem(
-                device=clean(m.source), mountpoint=clean(m.mountpoint), fstype=clean(m.fstype),
-                read_only="ro" in m.options, also_mounted_at=[clean(o) for o in others], **numbers))
-        # Fullest first, and "not answering" before all: the rows a clipped wall card must keep.
-        shown.sort(key=lambda fs: (fs.error is None, -(fs.percent or 0.0), fs.mountpoint))
-        # Forget windows of unmounted filesystems.
-        for mp in set(self._used) - {m.mountpoint for m, _ in filesystems}:
-            del self._used[mp]
-
-        io = {clean(k): v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
-        devices = shape_devices(io, self._prev_io, now - self._prev_at)
-        self._prev_io, self._prev_at = io, now
-        return Disks(
-            filesystems=shown, devices=devices,
-            read_bytes_per_s=_sum(d.read_bytes_per_s for d in devices),
-            write_bytes_per_s=_sum(d.write_bytes_per_s for d in devices),
-        )
+        raw = self.read()
+        used = {mp: usage_from_statvfs(u)["used"] for mp, u in raw.usage.items() if not isinstance(u, str)}
+        fill = self._used.add(now, used, keep=(m.mountpoint for m, _ in raw.filesystems))
+        data = shape(raw, self._prev, now - self._prev_at, fill)
+        self._prev, self._prev_at = raw, now
+        return data
 
     def series(self, data: Disks) -> dict[str, float]:
         out: dict[str, float] = {}
