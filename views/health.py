@@ -31,7 +31,7 @@ from monitor.measures import fmt
 from monitor.thresholds import CHECKS
 
 from .cards import DISPLAY, FULL, scope_of
-from .deps import SettingsDep, SnapshotDep
+from .deps import EventsDep, SettingsDep, SnapshotDep, events_of
 from .format import clock
 from .templating import env
 
@@ -128,8 +128,8 @@ def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
 
 
 @router.get("/events", response_model=EventList, summary="State changes: start, end, peak, top processes")
-def events(request: Request, limit: Annotated[int, Query(ge=1, le=1000, description="how many, newest first")] = 50):
-    log = request.app.state.judge.events
+def events(log: EventsDep,
+           limit: Annotated[int, Query(ge=1, le=1000, description="how many, newest first")] = 50):
     return EventList(events=log.recent(limit) if log is not None else [])
 
 
@@ -143,8 +143,7 @@ def alert_rules_route(settings: SettingsDep) -> Response:
 # --- the banner at the top of the dashboard and /wall ----------------------------------------
 def health_card(request: Request, snap) -> Markup:
     """The overall state, the reasons and the last events (partials/health.html), once per snapshot."""
-    judge = getattr(request.app.state, "judge", None)
-    return render_health(snap, judge.events if judge is not None else None, scope_of(request))
+    return render_health(snap, events_of(request), scope_of(request))
 
 
 def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
