@@ -122,3 +122,11 @@ def test_the_literal_snapshot_covers_every_exporter():
         mine = {m.name for m in export(areas()[area]) if m is not None}
         assert mine and mine <= names, area
     assert "server_monitor_disks_used_percent" in names and "server_monitor_filesystem_used_percent" not in names
+
+
+def test_each_area_exports_node_exporter_names_or_its_own_word():
+    """One word per area: an area's own families are server_monitor_<area>_*, the rest node_*."""
+    for area, export in EXPORTERS.items():
+        for m in export(areas()[area]):
+            if m is not None:
+                assert m.name.startswith(("node_", f"server_monitor_{area}_")), (area, m.name)
