@@ -13,6 +13,7 @@ After an intended change, rewrite the file and review its diff:
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -95,7 +96,7 @@ def literal_snapshot() -> Snapshot:
                     unavailable={"pressure": "OSError: /proc/pressure/cpu: no such file"},
                     durations={"cpu": 0.002, "disks": 0.25, "processes": 0.125},
                     stale={"disks": 1.5})
-    return Snapshot(**{**snap.__dict__, "verdicts": tuple(Judge(Thresholds())(snap)), "_memo": {}})
+    return replace(snap, verdicts=tuple(Judge(Thresholds())(snap)))  # as the sampler does
 
 
 def exposition() -> str:
