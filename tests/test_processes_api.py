@@ -289,3 +289,25 @@ def test_dashboard_card_shows_counts_and_the_busiest(fast_client):
 def test_malformed_current_url_header_is_ignored_not_a_500(fast_client, header):
     r = fast_client.get("/fragments/processes", params={"toggle": 1}, headers={"HX-Current-URL": header})
     assert r.status_code == 200 and r.headers["HX-Push-Url"].startswith("/processes")
+
+
+def test_api_process_is_the_documented_alias_of_api_processes(fast_client, spawn_child):
+    _, marker = spawn_child()
+    wait_listed(fast_client, marker)
+    params = {"q": marker, "sort": "pid", "limit": 5}
+    alias, real = fast_client.get("/api/process", params=params), fast_client.get("/api/processes", params=params)
+    assert alias.status_code == real.status_code == 200
+    a, r = alias.json(), real.json()
+    assert [p["pid"] for p in a["processes"]] == [p["pid"] for p in r["processes"]] != []
+    assert a.keys() == r.keys() and a["sort"] == "pid"
+    assert fast_client.get("/api/process", params={"status": "sleepy"}).status_code == 422
+    spec = fast_client.get("/openapi.json").json()
+    op = spec["paths"]["/api/process"]["get"]
+    assert "alias" in op["summary"].lower() and "/api/processes" in op["description"]
+    assert op["responses"]["200"] == spec["paths"]["/api/processes"]["get"]["responses"]["200"]
+
+
+def test_openapi_component_names_are_readable(client):
+    names = client.get("/openapi.json").json()["components"]["schemas"]
+    assert not [n for n in names if "__" in n]
+    assert "ProcessMemory" in names and "Memory" in names  # the detail's and the host's

@@ -4,53 +4,46 @@
     /fragments/processes?...&toggle=912               the table's swappable block (htmx poll/click)
     /processes/912?started=1795692801.37              one process, safe against PID reuse
     /fragments/processes/912?started=...              that page's polled detail block
-    /api/processes?sort=cpu&order=desc&limit=50&q=&status=
+    /api/processes?sort=cpu&order=desc&limit=50&q=&status=   (also /api/process, its alias)
     /api/processes/912?started=...
 
 The table comes from the sampler's snapshot (sorted lists memoised per snapshot); only the
 detail of an open row is read per request (monitor/process_detail.py). The page and its
-fragment are one template (templates/process_table.html): the fragment renders its ``view`` block,
+fragment are one template (``pages/process_table.html``): the fragment renders its ``view`` block,
 which holds the ``rows`` block with each open row's detail right after the row, so a refresh keeps
 it open and attached to the same PID however the sort moves it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Annotated, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
-from monitor.collectors.processes import (
-    DEFAULT_ORDER,
-    Order,
-    ProcessRow,
-    Processes,
-    SortKey,
-    StatusFilter,
-    filter_rows,
-    sort_rows,
-)
+from monitor.collectors.processes import ProcessRow, Processes
 from monitor.process_detail import ProcessDetail, ProcessNotFound, read_detail
+from monitor.process_rows import Order, SortKey, StatusFilter, filter_rows, sort_rows
 from monitor.sampler import Snapshot
 
 from .api import ErrorMessage, Stamp
 from .deps import SettingsDep, SnapshotDep
+from .process_table import (  # noqa: F401 - the names callers import from here
+    COLUMNS,
+    MAX_OPEN,
+    PAGE_LIMIT,
+    PID_MAX,
+    STATUSES,
+    FiltersDep,
+    StateDep,
+    TableState,
+    history_headers,
+    parse_open,
+    table_state,
+    view_filters,
+)
 from .templating import templates
 
-PID_MAX = 4_194_304  # the kernel's largest pid_max (2^22)
-MAX_OPEN = 20  # expanded rows per view: each is read per request, every refresh
-PAGE_LIMIT = 100
-COLUMNS: list[tuple[str | None, str]] = [  # (sort key or None, heading), in table order
-    ("pid", "PID"), ("name", "Name"), ("user", "User"), (None, "Status"), ("cpu", "CPU"),
-    ("memory", "Memory"), (None, "RSS"), ("threads", "Threads"), (None, "Nice"),
-    ("start", "Started"), (None, "Command"),
-]
-STATUSES: list[str] = list(StatusFilter.__args__)
-# The status filter as a query parameter: "" (the form's "any") is the same as leaving it out.
-StatusParam = Literal[("", *STATUSES)]  # type: ignore[valid-type]
 STOP_POLLING = 286  # htmx stops polling an element that receives this status
 
 router = APIRouter(include_in_schema=False)
@@ -61,84 +54,6 @@ Started = Annotated[float | None, Query(
     ge=0, le=1e11, allow_inf_nan=False,
     description="the process's create_time from the table: a PID that now belongs to another "
                 "process answers 404 instead of showing the wrong one")]
-
-
-# -- the table's state: everything a view needs, all of it in the URL --------------------------
-
-@dataclass(frozen=True)
-class TableState:
-    sort: str = "cpu"
-    order: str = "desc"
-    q: str = ""
-    status: str | None = None
-    open: tuple[int, ...] = ()  # expanded rows, in the order they were opened
-    limit: int = PAGE_LIMIT
-
-    def query(self) -> str:
-        """Canonical query string: defaults left out, so the plain view is just /processes."""
-        params: list[tuple[str, str]] = []
-        if self.sort != "cpu" or self.order != DEFAULT_ORDER[self.sort]:
-            params += [("sort", self.sort), ("order", self.order)]
-        if self.q:
-            params.append(("q", self.q))
-        if self.status:
-            params.append(("status", self.status))
-        if self.open:
-            params.append(("open", ",".join(map(str, self.open))))
-        if self.limit != PAGE_LIMIT:
-            params.append(("limit", str(self.limit)))
-        return urlencode(params)
-
-    def url(self, **change) -> str:
-        q = replace(self, **change).query() if change else self.query()
-        return "/processes" + (f"?{q}" if q else "")
-
-    def toggled(self, pid: int) -> TableState:
-        if pid in self.open:
-            return replace(self, open=tuple(p for p in self.open if p != pid))
-        return replace(self, open=(*self.open, pid)[-MAX_OPEN:])
-
-    def sort_link(self, key: str) -> tuple[str, str]:
-        """(order a click on column ``key`` asks for, the page URL of that view)."""
-        order = ("asc" if self.order == "desc" else "desc") if key == self.sort else DEFAULT_ORDER[key]
-        return order, self.url(sort=key, order=order)
-
-
-def parse_open(value: str) -> tuple[int, ...]:
-    """ "912,4121" -> (912, 4121): unique, in range, at most MAX_OPEN (the newest kept)."""
-    out: list[int] = []
-    for part in value.split(","):
-        if part.strip().isdigit():
-            pid = int(part)
-            if 1 <= pid <= PID_MAX and pid not in out:
-                out.append(pid)
-    return tuple(out[-MAX_OPEN:])
-
-
-def view_filters(
-    sort: Annotated[SortKey, Query(description="column to sort by")] = "cpu",
-    order: Annotated[Order | None, Query(description="default: desc for numbers and start time, "
-                                                     "asc for pid, name and user")] = None,
-    q: Annotated[str, Query(max_length=200, description="words that must all occur in the "
-                                                        "pid, name, user or command line")] = "",
-    status: Annotated[StatusParam | None, Query(description="only this status ('' for any)")] = None,
-) -> TableState:
-    """Sort and filters, shared by the page and the API."""
-    return TableState(sort=sort, order=order or DEFAULT_ORDER[sort], q=q.strip(), status=status or None)
-
-
-def table_state(
-    base: Annotated[TableState, Depends(view_filters)],
-    open: Annotated[str, Query(max_length=400, pattern=r"^[0-9, ]*$",
-                               description="expanded rows: comma-separated PIDs")] = "",
-    limit: Annotated[int, Query(ge=1, le=10_000, description="rows shown")] = PAGE_LIMIT,
-) -> TableState:
-    """The page's whole view: sort and filters plus the open rows and how many rows to show."""
-    return replace(base, open=parse_open(open), limit=limit)
-
-
-StateDep = Annotated[TableState, Depends(table_state)]
-FiltersDep = Annotated[TableState, Depends(view_filters)]
 
 
 def processes_of(snap: Snapshot) -> Processes:
@@ -192,7 +107,7 @@ def pid_index(snap: Snapshot, data: Processes) -> dict[int, ProcessRow]:
 
 @router.get("/processes", response_class=HTMLResponse)
 def processes_page(request: Request, snap: SnapshotDep, state: StateDep, settings: SettingsDep):
-    return templates.TemplateResponse(request, "process_table.html",
+    return templates.TemplateResponse(request, "pages/process_table.html",
                                       table_context(snap, state, settings.mask_secrets))
 
 
@@ -204,38 +119,9 @@ def processes_fragment(request: Request, snap: SnapshotDep, state: StateDep, set
     if toggle is not None:
         state = state.toggled(toggle)
     headers = history_headers(request.headers.get("hx-current-url"), state)
-    return templates.TemplateResponse(request, "process_table.html",
+    return templates.TemplateResponse(request, "pages/process_table.html",
                                       table_context(snap, state, settings.mask_secrets),
                                       headers=headers, block_name="view")
-
-
-def history_headers(current_url: str | None, state: TableState) -> dict[str, str]:
-    """HX-Push-Url when the sort or the open rows changed (back button undoes it), HX-Replace-Url
-    when only the filter changed (no history entry per keystroke), nothing for a plain poll."""
-    new = state.url()
-    old = _state_of_url(current_url)
-    if old is not None and old.url() == new:
-        return {}
-    if old is not None and (old.sort, old.order, old.open) == (state.sort, state.order, state.open):
-        return {"HX-Replace-Url": new}
-    return {"HX-Push-Url": new}
-
-
-def _state_of_url(url: str | None) -> TableState | None:
-    """The view a page URL shows (HX-Current-URL), or None when it is not a valid table URL."""
-    if not url:
-        return None
-    try:  # a header is client input: a malformed URL ("http://[/x") is simply not a table URL
-        parts = urlsplit(url)
-        if parts.path != "/processes":
-            return None
-        params = dict(parse_qsl(parts.query))
-        base = view_filters(sort=params.get("sort", "cpu"), order=params.get("order"),
-                            q=params.get("q", ""), status=params.get("status"))
-        return replace(base, open=parse_open(params.get("open", "")),
-                       limit=int(params.get("limit", PAGE_LIMIT)))
-    except (KeyError, ValueError):
-        return None
 
 
 # -- HTML: one process -------------------------------------------------------------------------
@@ -253,7 +139,7 @@ def detail_of(snap: Snapshot, pid: int, started: float | None, mask: bool) -> Pr
 def process_page(request: Request, pid: PidPath, snap: SnapshotDep, settings: SettingsDep,
                  started: Started = None):
     d = detail_of(snap, pid, started, settings.mask_secrets)
-    return templates.TemplateResponse(request, "process.html", {"d": d, "snap": snap})
+    return templates.TemplateResponse(request, "pages/process.html", {"d": d, "snap": snap})
 
 
 @router.get("/fragments/processes/{pid}", response_class=HTMLResponse)
@@ -263,10 +149,10 @@ def process_fragment(request: Request, pid: PidPath, snap: SnapshotDep, settings
     try:
         d = detail_of(snap, pid, started, settings.mask_secrets)
     except HTTPException as exc:
-        return templates.TemplateResponse(request, "process.html",
+        return templates.TemplateResponse(request, "pages/process.html",
                                           {"gone": exc.detail, "pid": pid, "started": started},
                                           status_code=STOP_POLLING, block_name="detail")
-    return templates.TemplateResponse(request, "process.html", {"d": d, "snap": snap},
+    return templates.TemplateResponse(request, "pages/process.html", {"d": d, "snap": snap},
                                       block_name="detail")
 
 
@@ -293,6 +179,10 @@ UNAVAILABLE = {503: {"model": ErrorMessage, "description": "the process table co
 
 @api_router.get("/processes", response_model=ProcessList, responses=UNAVAILABLE,
                 summary="The process table, sorted, filtered and limited")
+@api_router.get("/process", response_model=ProcessList, responses=UNAVAILABLE,
+                summary="Alias of /api/processes",
+                description="The console's original name for the process list: the same "
+                            "parameters and the same answer as `/api/processes`.")
 def api_processes(snap: SnapshotDep, state: FiltersDep,
                   limit: Annotated[int, Query(ge=1, le=10_000, description="rows returned")] = 50):
     data, rows = select(snap, state)
@@ -308,4 +198,3 @@ def api_process(pid: PidPath, snap: SnapshotDep, settings: SettingsDep, started:
     d = detail_of(snap, pid, started, settings.mask_secrets)
     body = ProcessDetailResponse(seq=snap.seq, taken_at=snap.taken_at, process=d)
     return Response(body.model_dump_json(), media_type="application/json")
-
