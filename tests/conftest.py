@@ -1,7 +1,10 @@
-"""Shared fixtures: an in-process TestClient, a real server on loopback, and headless Chromium.
+"""Shared fixtures: an in-process TestClient, a real server on loopback (a subprocess, or an app
+served in a thread), and headless Chromium.
 
 Browser tests drive Debian's Chromium through Playwright for Python. Under CI=true a missing
-Chromium is a failure, never a skip: .ci/run installs it.
+Chromium is a failure, never a skip: .ci/run installs it. Every test that uses the ``browser``
+fixture (``watched_page`` does) is marked ``browser``, so ``pytest -m "not browser"`` is the
+fast lane.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -162,6 +166,47 @@ def spawn_server():
     yield spawn
     for s in servers:
         s.stop()
+
+
+@pytest.fixture
+def serve_app():
+    """Serve an app built in this process (a fake collector cannot cross into a subprocess) by
+    uvicorn in a thread; returns its URL once /healthz answers. Stopped after the test."""
+    import uvicorn
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def serve(app, timeout: float = 15.0) -> str:
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_level="warning", timeout_graceful_shutdown=1))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the app served on port {port} did not answer /healthz in time")
+
+    yield serve
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(10)
+
+
+BROWSER_FIXTURES = {"browser", "watched_page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """``browser`` on every test that drives Chromium, whether it asks for ``browser`` or a
+    fixture built on it (``fixturenames`` is the closure)."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 # Module scope, not session: while Playwright's sync API runs, its event loop is the thread's

@@ -1,24 +1,19 @@
 """Per-core CPU stays readable on a 64-core host (a fake cpu collector; the rest is real).
 
-Served in-process by uvicorn in a thread, because the fake collector cannot cross into a
+Served in-process by uvicorn in a thread (conftest's ``serve_app``), because the fake collector cannot cross into a
 subprocess. Each core's cell must keep its number legible: wide enough for "100", text not
 clipped, and the overview still fits a 1920x1080 screen.
 """
 from __future__ import annotations
 
-import threading
-import time
-
-import httpx
 import pytest
-import uvicorn
 
 from main import create_app
 from monitor.collectors.cpu import Cpu
 from monitor.collectors.memory import MemoryCollector
 from monitor.collectors.system import SystemCollector
 from monitor.settings import Settings
-from tests.conftest import TEST_TOKEN, free_port
+from tests.conftest import TEST_TOKEN
 
 CORES = 64
 
@@ -42,25 +37,10 @@ class ManyCores:
 
 
 @pytest.fixture
-def many_core_console(tmp_path):
+def many_core_console(tmp_path, serve_app):
     app = create_app(Settings(tick=1, data_dir=tmp_path, token=TEST_TOKEN),
                      collectors=[SystemCollector(), ManyCores(), MemoryCollector()])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    return serve_app(app)
 
 
 def test_64_cores_are_each_legible_at_1080p(many_core_console, watched_page):
