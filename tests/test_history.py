@@ -1,7 +1,10 @@
 """JSON for disks, network and sensors, and /api/history windows (TestClient, real psutil)."""
 from __future__ import annotations
 
+import html
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +124,29 @@ def test_history_answer_is_made_once_per_snapshot(fast):
         fast.get("/api/history/cpu.percent", params={"seconds": 30})
         assert snap._memo["json:history:30:cpu.percent"] is made
     assert made is not None and b'"metric":"cpu.percent"' in made
+
+
+PARTIALS = Path(__file__).resolve().parent.parent / "partials"
+
+
+def test_every_data_metric_in_the_partials_is_one_of_its_areas_series():
+    """A card's data-metric names a history series of its own area: "<area>.<series>" (the
+    series part may be drawn from the data, e.g. the fullest mount point's)."""
+    found = 0
+    for path in PARTIALS.glob("*.html"):
+        for name in re.findall(r'data-metric="([^"]*)"', path.read_text()):
+            found += 1
+            assert name.startswith(f"{path.stem}."), (path.name, name)
+    assert found >= 10
+
+
+def test_every_data_metric_on_the_dashboard_names_a_real_series(make_client):
+    client = make_client(tick=0.2, history_seconds=60)
+    wait_for_points(client, "cpu.percent", 3)
+    wait_for_points(client, "network.bytes_recv_per_s", 2)
+    page = client.get("/dashboard").text
+    names = set(client.get("/api/history").json()["metrics"])
+    shown = {html.unescape(m) for m in re.findall(r'data-metric="([^"]*)"', page)}
+    assert {"cpu.percent", "memory.percent", "disks.read_bytes_per_s", "processes.total"} <= shown
+    assert any(m.startswith("disks./") for m in shown)  # the fullest filesystem's own series
+    assert shown - names == set()
