@@ -3,9 +3,12 @@
     $ journalctl --output=json --lines=1 --unit=sshd.service
     {"__REALTIME_TIMESTAMP":"1764156721000000","PRIORITY":"6","_SYSTEMD_UNIT":"sshd.service",
      "SYSLOG_IDENTIFIER":"sshd","_PID":"812","MESSAGE":"Accepted publickey for ops", ...}
-    >>> parse_entry(_, "journal")
+
+    >>> parse_entry(b'{"__REALTIME_TIMESTAMP":"1764156721000000","PRIORITY":"6",'
+    ...             b'"_SYSTEMD_UNIT":"sshd.service","SYSLOG_IDENTIFIER":"sshd","_PID":"812",'
+    ...             b'"MESSAGE":"Accepted publickey for ops"}', "journal")  # doctest: +NORMALIZE_WHITESPACE
     LogLine(time=1764156721.0, level=6, source='journal', unit='sshd.service', identifier='sshd',
-            pid=812, message='Accepted publickey for ops')
+            pid=812, message='Accepted publickey for ops', level_name='info')
 
 journalctl writes a field that is not valid UTF-8 (or holds control bytes) as an array of byte
 values, a field set several times as an array of values, and a field over 4 KiB as null unless

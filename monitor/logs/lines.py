@@ -1,8 +1,15 @@
 """One log line as every view sees it, plus the two things every reader needs: levels and inert text.
 
-    >>> parse_file_line("Nov 26 11:32:01 web1 sshd[812]: error: \\x1b[31mbad\\x1b[0m key", "auth", year=2025)
+    >>> parse_file_line("2025-11-26T11:32:01+00:00 web1 sshd[812]: error: \\x1b[31mbad\\x1b[0m key",
+    ...                 "auth")  # doctest: +NORMALIZE_WHITESPACE
     LogLine(time=1764156721.0, level=3, source='auth', unit=None, identifier='sshd', pid=812,
-            message='Nov 26 11:32:01 web1 sshd[812]: error: bad key')
+            message='2025-11-26T11:32:01+00:00 web1 sshd[812]: error: bad key', level_name='err')
+
+A classic syslog time has no year and no zone: it is read in the host's local time, in ``year``.
+
+    >>> line = parse_file_line("Nov 26 11:32:01 web1 CRON[9]: (root) CMD (true)", "syslog", year=2025)
+    >>> time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line.time)), line.level, line.identifier
+    ('2025-11-26 11:32:01', None, 'CRON')
 
 Levels are syslog priorities (0 emerg … 7 debug), the journal's PRIORITY field; for file lines a
 best-effort guess from words like "error" or "warning" (None when the line says nothing).

@@ -1,8 +1,14 @@
 """The last N lines of a source that pass a filter: what /logs and /api/logs show.
 
-    >>> read_lines(LogSource(name="auth", path="/var/log/auth.log"), 2, LogFilter.parse(level="err"))
-    [LogLine(time=1764156721.0, level=3, source='auth', identifier='sshd', pid=812,
-             message='2025-11-26T11:32:01+00:00 web1 sshd[812]: error: kex_exchange_identification'), ...]
+    >>> import pathlib, tempfile
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "auth.log"
+    >>> _ = log.write_text("2025-11-26T11:32:01+00:00 web1 sshd[812]: error: kex_exchange_identification\\n"
+    ...                    "2025-11-26T11:32:04+00:00 web1 sshd[813]: Accepted publickey for ops\\n")
+    >>> read_lines(LogSource(name="auth", path=str(log)), 2, LogFilter.parse(level="err"))  # doctest: +NORMALIZE_WHITESPACE
+    [LogLine(time=1764156721.0, level=3, source='auth', unit=None, identifier='sshd', pid=812,
+             message='2025-11-26T11:32:01+00:00 web1 sshd[812]: error: kex_exchange_identification',
+             level_name='err')]
+    >>> import shutil; shutil.rmtree(log.parent)
 
 A file is read backwards from its end (tail.reverse_lines) and stops as soon as N lines matched,
 after MAX_SCAN bytes or SCAN_SECONDS, or once lines are well before ``since``: a filter on a huge file costs a

@@ -2,9 +2,12 @@
 
     >>> [s.name for s in host_defaults("rocky")]
     ['messages', 'secure', 'cron', 'journal']
-    >>> status(LogSource(name="secure", kind="file", path="/var/log/secure"))   # as a normal user
-    SourceStatus(name='secure', kind='file', path='/var/log/secure', available=False,
-                 reason='permission denied: run as root or grant read access')
+    >>> status(LogSource(name="secure", kind="file", path="/nonexistent/secure"))  # doctest: +NORMALIZE_WHITESPACE
+    SourceStatus(name='secure', kind='file', path='/nonexistent/secure', available=False,
+                 reason='not found: /nonexistent/secure')
+
+(/var/log/secure itself, read by a normal user, says ``reason='permission denied: run as root or
+grant read access'``.)
 
 A request carries only a source *name*; it is looked up in this list and the path (or glob) that
 is opened comes from the configuration. A glob source reads its newest matching file.

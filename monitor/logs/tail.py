@@ -1,8 +1,14 @@
 """The last lines of a file, read backwards from the end in blocks: a 1 GB log costs a few blocks.
 
-    >>> tail("/var/log/syslog", 2)
+    >>> import pathlib, tempfile
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "syslog"
+    >>> _ = log.write_text("2025-11-26T11:31:58.0+00:00 web1 systemd[1]: Started cron.service\\n"
+    ...                    "2025-11-26T11:32:01.1+00:00 web1 CRON[812]: (root) CMD (run-parts /etc/cron.hourly)\\n"
+    ...                    "2025-11-26T11:32:04.9+00:00 web1 sshd[813]: Accepted publickey for ops\\n")
+    >>> tail(str(log), 2)  # doctest: +NORMALIZE_WHITESPACE
     [b'2025-11-26T11:32:01.1+00:00 web1 CRON[812]: (root) CMD (run-parts /etc/cron.hourly)',
      b'2025-11-26T11:32:04.9+00:00 web1 sshd[813]: Accepted publickey for ops']
+    >>> import shutil; shutil.rmtree(log.parent)
 
 ``reverse_lines`` yields lines newest first and stops after ``max_bytes``, so a filter that matches
 nothing in a huge file gives up after a bounded read instead of scanning gigabytes.
