@@ -8,6 +8,11 @@ _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def human_bytes(n: float | None, digits: int = 1) -> str:
+    """Binary units, one decimal; None (or NaN) is a dash.
+
+    >>> human_bytes(812), human_bytes(3.2 * 2**30), human_bytes(-1536), human_bytes(None)
+    ('812 B', '3.2 GiB', '-1.5 KiB', '–')
+    """
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "–"
     n = float(n)
@@ -23,11 +28,19 @@ def human_bytes(n: float | None, digits: int = 1) -> str:
 
 
 def human_rate(n: float | None) -> str:
+    """
+    >>> human_rate(1048576)
+    '1.0 MiB/s'
+    """
     return "–" if n is None else human_bytes(n) + "/s"
 
 
 def human_count(n: float | None) -> str:
-    """812 -> "812", 12345 -> "12.3k", 4.2e6 -> "4.2M"."""
+    """812 -> "812", 12345 -> "12.3k", 4.2e6 -> "4.2M".
+
+    >>> human_count(812), human_count(12345), human_count(4.2e6), human_count(0.5)
+    ('812', '12.3k', '4.2M', '0.5')
+    """
     if n is None:
         return "–"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -37,7 +50,11 @@ def human_count(n: float | None) -> str:
 
 
 def human_duration(seconds: float | None) -> str:
-    """90061 -> "1 d 1 h", 3725 -> "1 h 2 min", 42 -> "42 s"."""
+    """90061 -> "1 d 1 h", 3725 -> "1 h 2 min", 42 -> "42 s".
+
+    >>> human_duration(90061), human_duration(3725), human_duration(42), human_duration(125)
+    ('1 d 1 h', '1 h 2 min', '42 s', '2 min 5 s')
+    """
     if seconds is None:
         return "–"
     s = int(max(0, seconds))
@@ -54,6 +71,10 @@ def human_duration(seconds: float | None) -> str:
 
 
 def percent(v: float | None, digits: int = 0) -> str:
+    """
+    >>> percent(93.4), percent(93.45, 1), percent(None)
+    ('93 %', '93.5 %', '–')
+    """
     return "–" if v is None else f"{v:.{digits}f} %"
 
 
@@ -68,7 +89,11 @@ def clock(epoch: float | None) -> str:
 
 
 def level(v: float | None, steps: int = 10) -> int:
-    """0..steps bucket of a 0..100 percentage: a CSS class picks the colour (no inline style)."""
+    """0..steps bucket of a 0..100 percentage: a CSS class picks the colour (no inline style).
+
+    >>> level(0), level(47), level(100), level(130), level(None)
+    (0, 5, 10, 10, 0)
+    """
     if v is None:
         return 0
     return max(0, min(steps, int(round(v / 100 * steps))))
