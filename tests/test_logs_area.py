@@ -354,6 +354,40 @@ def test_close_releases_its_files_and_kills_a_running_journalctl(tmp_path, monke
     assert proc.returncode is not None and j.proc is None  # killed and reaped: no zombie
     assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE
     c.close()  # twice is harmless
+    with pytest.raises(RuntimeError, match="closed"):
+        c.collect(1.0)  # a tick racing the shutdown opens nothing again
+
+
+def test_the_console_closes_the_logs_area_at_shutdown(tmp_path, monkeypatch):
+    """End to end: the app's shutdown (Sampler.close() on every collector) releases the area's
+    files and its running journalctl."""
+    from fastapi.testclient import TestClient
+
+    from main import create_app
+    from tests.conftest import AUTH, make_settings
+    bin_dir, logs_dir, spool = (tmp_path / d for d in ("bin", "logs", "spool"))
+    for d in (bin_dir, logs_dir, spool):
+        d.mkdir()
+    fake = bin_dir / "journalctl"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    log = logs_dir / "app.log"
+    log.write_text("")
+    settings = make_settings(tick=0.2, data_dir=tmp_path, log_sources=[
+        {"name": "app", "kind": "file", "path": str(log)}, {"name": "journal", "kind": "journal"}])
+    collectors = default_collectors(settings)
+    [logs] = [c for c in collectors if c.name == "logs"]
+    [j] = [r for r in logs.readers if isinstance(r, JournalErrors)]
+    with TestClient(create_app(settings, collectors=collectors), base_url="http://127.0.0.1", headers=AUTH):
+        deadline = time.monotonic() + 10
+        while not (j.proc is not None and fds_under(logs_dir) and fds_under(spool)):
+            assert time.monotonic() < deadline, "the logs area never opened its file and journalctl"
+            time.sleep(0.05)
+        proc = j.proc
+    assert fds_under(logs_dir) == [] and fds_under(spool) == []
+    assert proc.returncode is not None and j.proc is None
 
 
 # -- end to end: Settings -> sampler -> /api, /dashboard, /api/health, /metrics -------------------

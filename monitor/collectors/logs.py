@@ -35,6 +35,7 @@ History series (``series()``): ``logs.errors_per_minute``.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -120,6 +121,10 @@ class LogsCollector:
             JournalErrors(s, journal_interval) if s.kind == "journal" else FileErrors(s, read_limit)
             for s in sources]
         self.tally = Tally()
+        # collect() runs in a sampler worker thread; close() may come while one is running: it
+        # waits for it, and no read starts (no file opened, no journalctl started) afterwards.
+        self._lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings=None) -> LogsCollector:
@@ -136,16 +141,22 @@ class LogsCollector:
         return [r.read(now) for r in self.readers]
 
     def collect(self, now: float) -> Logs:
-        got = self.read(now)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the logs collector is closed (the console is stopping)")
+            got = self.read(now)
         for r, (_, lines) in zip(self.readers, got, strict=True):
             self.tally.add(now, r.source.name, lines)
         return shape([st for st, _ in got], self.tally.counts(now), self.tally.totals,
                      self.tally.recent, time.time(), messages_on_card=self.messages_on_card)
 
     def close(self) -> None:
-        """Close every file cursor and kill a journalctl still running; safe to call twice."""
-        for r in self.readers:
-            r.close()
+        """Close every file cursor and kill a journalctl still running (after a collect in
+        progress has finished); safe to call twice."""
+        with self._lock:
+            self._closed = True
+            for r in self.readers:
+                r.close()
 
     def series(self, data: Logs) -> dict[str, float]:
         v = data.errors_per_minute
