@@ -494,7 +494,11 @@ def test_wall_screens_get_counts_but_no_log_text(make_client, tmp_path):
     as_full = {"Authorization": f"Bearer {full}"}
     body = wait_for(client, lambda d: d["errors_per_minute"] == 1.0, headers=as_full)
     assert "hunter2-typed-as-user" in body["logs"]["recent"][0]["message"]
+    # Deprecated, kept because /api/snapshot publishes it: the card decides per scope (`full`).
     assert body["logs"]["messages_on_card"] is False
+    field = client.get("/openapi.json", headers=as_full).json()["components"]["schemas"]["Logs"][
+        "properties"]["messages_on_card"]
+    assert field["deprecated"] is True and field["description"].startswith("Deprecated")
     wall = client.get("/wall", headers={"Authorization": f"Bearer {display}"})
     assert wall.status_code == 200
     card = wall.text[wall.text.index('id="logs"'):]
