@@ -10,10 +10,10 @@
 pass over /proc/PID/stat, status, ...) plus three /proc files; the pure ``shape()`` makes the
 ``ProcessDetail`` (monitor/process_model.py) from that reading and the sampler's rows. A field the
 console may not read (AccessDenied: another user's cwd, fds, I/O) is None and named in ``denied``
-so pages can say "access denied" instead of failing; a zombie's missing fields are just None. The environment is never read: it
-carries secrets. Command lines are masked (monitor/masking.py) unless ``mask=False``, on the raw
-argv and before they are cleaned and cut to ``DETAIL_CMDLINE_LIMIT`` characters (the order is
-explained in monitor/collectors/processes.py).
+so pages can say "access denied" instead of failing; a zombie's missing fields are just None.
+The environment is never read: it carries secrets. Command lines are masked (monitor/masking.py)
+unless ``mask=False``, on the raw argv and before they are cleaned and cut to
+``DETAIL_CMDLINE_LIMIT`` characters (the order is explained in monitor/process_rows.py).
 
 Every string read from the host (name, exe, cwd, user name, command line, open-file paths,
 cgroup paths and so unit names) is cleaned where it is read (monitor/text.py): a path with
