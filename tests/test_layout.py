@@ -1,7 +1,8 @@
 """The area registry (monitor/areas.py) and the places an area must appear stay in step.
 
-Adding an area is its collector module, its card and its registry entry; this file says which
-of them is missing (docs/ARCHITECTURE.md, "Adding an area").
+Adding an area is its collector module, its card and its registry entry, plus its checks
+(monitor/thresholds.py, monitor/measures.py) and metric families (views/exporters.py); this file
+says which of them is missing (docs/ARCHITECTURE.md, "Adding an area").
 """
 from __future__ import annotations
 
@@ -63,6 +64,18 @@ def test_every_check_is_named_after_its_registered_area():
     for name, (info, _defaults) in CHECKS.items():
         assert info.area in BY_NAME, f"{name}: area {info.area!r} is not registered"
         assert name.startswith(info.area + "_"), f"{name} should be named {info.area}_*"
+
+
+@pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
+def test_the_areas_checks_are_measured_under_its_word(area):
+    from monitor.measures import MEASURES
+    measured = [m.check for m in MEASURES.get(area.name, [])]
+    assert sorted(measured) == sorted(c.name for c in area.checks)
+
+
+def test_every_measured_area_is_registered():
+    from monitor.measures import MEASURES
+    assert set(MEASURES) <= set(BY_NAME)
 
 
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
