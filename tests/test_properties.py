@@ -140,7 +140,7 @@ def test_secret_query_values_never_reach_the_log(secret, name, before):
 # --- the parsers behind those parameters, called directly --------------------------------------
 from monitor.logs.filters import FilterError, LogFilter, parse_time  # noqa: E402
 from monitor.masking import mask_argv  # noqa: E402
-from views.processes import _state_of_url, parse_open  # noqa: E402
+from views.process_table import _state_of_url, parse_open  # noqa: E402
 
 TEXT = st.one_of(st.none(), st.text(max_size=60), values)
 
