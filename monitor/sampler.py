@@ -88,6 +88,12 @@ class Sampler:
         self._judging: tuple[asyncio.Future, int, float] | None = None  # (future, seq, started)
         self._seq = 0
         self._closed = False
+        # The same collectors may serve a second lifespan of the same app (an ASGI test client
+        # that starts and stops the app per call): a collector closed by the last Sampler opens
+        # again for this one.
+        for c in self.collectors:
+            if callable(getattr(c, "open", None)):
+                c.open()
 
     async def run(self) -> None:
         """Tick forever on a fixed schedule; a late tick is not made up for, the next one is."""

@@ -388,6 +388,12 @@ def test_the_console_closes_the_logs_area_at_shutdown(tmp_path, monkeypatch):
         proc = j.proc
     assert fds_under(logs_dir) == [] and fds_under(spool) == []
     assert proc.returncode is not None and j.proc is None
+    # A second lifespan of the same app (an ASGI test client does this) collects the area again.
+    app = create_app(settings, collectors=collectors)
+    with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as again:
+        body = again.get("/api/snapshot").json()
+        assert "logs" not in body["unavailable"] and body["logs"] is not None
+    assert fds_under(logs_dir) == []
 
 
 # -- end to end: Settings -> sampler -> /api, /dashboard, /api/health, /metrics -------------------

@@ -33,6 +33,7 @@ class Collector(Protocol):
 
     # Optional, so not declared here (a Protocol member would be required):
     #     def close(self) -> None: release files, threads or processes; called once, at shutdown.
+    #     def open(self) -> None: undo close() (a new Sampler over the same collectors calls it).
 
 
 @runtime_checkable

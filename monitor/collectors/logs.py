@@ -150,6 +150,12 @@ class LogsCollector:
         return shape([st for st, _ in got], self.tally.counts(now), self.tally.totals,
                      self.tally.recent, time.time(), messages_on_card=self.messages_on_card)
 
+    def open(self) -> None:
+        """Collect again after close() (a new Sampler over the same collectors, i.e. a second
+        lifespan of the same app): each file is opened again at its end on the next read."""
+        with self._lock:
+            self._closed = False
+
     def close(self) -> None:
         """Close every file cursor and kill a journalctl still running (after a collect in
         progress has finished); safe to call twice."""
