@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -18,10 +20,13 @@ def test_a_page_and_a_card_may_share_a_name():
     assert env.get_template("pages/base.html").filename == str(ROOT / "templates" / "base.html")
 
 
-def test_unprefixed_names_still_load_during_the_move():
+def test_unprefixed_names_do_not_load():
+    from jinja2 import TemplateNotFound
+
     from views.templating import env
-    assert env.get_template("cpu.html").filename == str(ROOT / "partials" / "cpu.html")
-    assert env.get_template("dashboard.html").filename == str(ROOT / "templates" / "dashboard.html")
+    for name in ("cpu.html", "dashboard.html"):
+        with pytest.raises(TemplateNotFound):
+            env.get_template(name)
 
 
 def test_every_global_is_registered_by_the_templating_module():

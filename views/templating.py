@@ -5,8 +5,7 @@ Names say what a template is, so a page and a card may share a word:
     pages/<name>   templates/<name>   full pages (``pages/dashboard.html``, ``pages/logs_page.html``)
     cards/<name>   partials/<name>    cards, fragments and macros (``cards/cpu.html``, ``cards/_card.html``)
 
-During the move to prefixed names the old unprefixed ones still load (templates/ first, then
-partials/); the fallback goes once every caller says ``pages/`` or ``cards/``.
+An unprefixed name does not load: every template says which kind it means.
 
 jinja2-fragments' Jinja2Blocks lets a route render one named block of a page template, so a page
 and its fragments are one file and never drift apart.
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
+from jinja2 import Environment, FileSystemLoader, PrefixLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
@@ -29,10 +28,7 @@ from .format import FILTERS
 ROOT = Path(__file__).resolve().parent.parent
 PAGES, CARDS = ROOT / "templates", ROOT / "partials"
 
-loader = ChoiceLoader([
-    PrefixLoader({"pages": FileSystemLoader(PAGES), "cards": FileSystemLoader(CARDS)}),
-    FileSystemLoader([PAGES, CARDS]),  # transitional: unprefixed names (removed after issue 11)
-])
+loader = PrefixLoader({"pages": FileSystemLoader(PAGES), "cards": FileSystemLoader(CARDS)})
 env = Environment(
     loader=loader,
     autoescape=True,  # host data (process names, log lines) is hostile; never turn this off
