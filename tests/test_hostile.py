@@ -365,3 +365,33 @@ def test_pages_in_chromium_with_the_hostile_host_have_no_errors(spawn_server, ho
     page.goto(server.url + "/processes?q=hostile")
     assert "\\x1b" in page.locator("#proc-page").inner_text()
     watched_page.assert_clean()
+
+
+def test_a_critical_check_is_reported_critical_with_the_hostile_culprit(spawn_server, hostile):
+    """With the hostile host running, judging still works: CPU over a tiny critical level is
+    critical on /api/health (503, never "ok"), in its text form and in /metrics, and the culprit
+    is the busy hostile process under its cleaned name."""
+    sources = [{"name": "hostile", "kind": "file", "path": str(hostile.log_path)}]
+    server = spawn_server({"SERVER_MONITOR_LOG_SOURCES": json.dumps(sources),
+                           "SERVER_MONITOR_THRESHOLDS": json.dumps(
+                               {"cpu_percent": {"warning": 0.001, "critical": 0.01, "for": 0,
+                                                "clear": 0}})})
+    busy = hostile.pids["busy"]
+    deadline = time.monotonic() + 20
+    while True:
+        r = get(server, "/api/health")
+        body = r.json()
+        cpu = [v for v in body["verdicts"] if v["check"] == "cpu_percent"]
+        if cpu and cpu[0]["state"] == "critical" and any(p["pid"] == busy for p in cpu[0]["top"]):
+            break
+        assert time.monotonic() < deadline, f"CPU never judged critical with the culprit: {body}"
+        time.sleep(0.5)
+    assert r.status_code == 503 and body["status"] == "critical"
+    check_body("/api/health", httpx.Response(200, content=r.content, headers=r.headers),
+               hostile.secrets)  # 503 is the answer here; the body must still be clean
+    [culprit] = [p for p in cpu[0]["top"] if p["pid"] == busy]
+    assert "\ufffd" in culprit["name"] or "\\x" in culprit["name"], culprit  # cleaned, not raw
+    text = get(server, "/api/health?format=text")
+    assert text.status_code == 503 and text.text.startswith("critical:")
+    metrics = get(server, "/metrics").text
+    assert 'server_monitor_verdict_state{area="cpu",check="cpu_percent",subject=""} 2.0' in metrics
