@@ -1,0 +1,298 @@
+"""Scenario replays: the real ``monitor.health.Judge`` on recorded series, with no host.
+
+A scenario (tests/scenarios/*.toml, one behaviour per file) gives series in and the verdict
+timeline expected out. ``replay(scenario)`` builds each tick's area models from the series (the
+disks area through the real ``DisksCollector`` with its ``read()`` replaced, so the fill-rate
+trend is the console's own), judges them with a fake clock (``taken_at`` = the scenario's time)
+and returns every state change. No psutil call, no /proc, no sleeping.
+
+A scenario file::
+
+    title = "a log directory filling at a steady rate"
+    tick = 10                      # seconds between samples
+    end = 7200                     # last sample time
+    restart_at = [3600]            # optional: the console restarts (new Judge, same events file)
+    [thresholds]                   # optional: as in the configuration file
+    [filesystems."/var"]
+    size = "10 GiB"                # total bytes (free = size - used)
+    [series]                       # "time value [value ...]": more values are the next ticks;
+    "disks./var.used" = '''        # between two points the value moves in a straight line,
+    0     2 GiB                    # the same time twice is a step
+    7200  9 GiB
+    '''
+    [expect]
+    timeline = '''                 # every state change, "time check[:subject] state"; a time
+    2400..3000 disks_time_to_full:/var warning    # "a..b" is a range (any time in it)
+    '''
+
+Series names: ``disks.<mount point>.used`` (bytes, units B/KiB/MiB/GiB), otherwise
+``<area>.<field>`` set on that area's model (``cpu.percent``, ``memory.percent``,
+``pressure.memory_full_avg60``...). A check never seen non-ok has no timeline entry; the state
+before the first entry is ok.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .collectors.disks import DisksCollector, DisksRaw
+from .mounts import Mount
+from .store import Snapshot
+
+UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+         "kB": 1e3, "MB": 1e6, "GB": 1e9, "%": 1, "s": 1}
+BLOCK = 4096
+
+
+@dataclass(frozen=True)
+class Change:
+    """One state change: at ``time`` (a..b for an expectation), ``key`` became ``state``."""
+    time: float
+    key: str
+    state: str
+    until: float | None = None  # an expectation "a..b": any time from ``time`` to ``until``
+
+    def matches(self, other: Change) -> bool:
+        hi = self.time if self.until is None else self.until
+        return self.key == other.key and self.state == other.state and self.time <= other.time <= hi
+
+    def __str__(self) -> str:
+        t = f"{self.time:g}" if self.until is None else f"{self.time:g}..{self.until:g}"
+        return f"{t} {self.key} {self.state}"
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    tick: float
+    end: float
+    series: dict[str, list[tuple[float, float]]]
+    filesystems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    restart_at: list[float] = field(default_factory=list)
+    expect: list[Change] = field(default_factory=list)
+    expect_events: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _number(text: str) -> float:
+    m = re.fullmatch(r"\s*(-?[0-9.]+(?:e-?\d+)?)\s*([A-Za-z%]*)\s*", text)
+    if not m:
+        raise ValueError(f"not a number: {text!r}")
+    return float(m.group(1)) * UNITS.get(m.group(2) or "B", 1)
+
+
+def parse_series(text: str, tick: float) -> list[tuple[float, float]]:
+    """ "t v [v ...]" lines -> (time, value) points; extra values are the following ticks."""
+    out: list[tuple[float, float]] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        t, *vals = line.split()
+        # A value with a unit is "2 GiB": join a number with the unit word after it.
+        joined: list[str] = []
+        for v in vals:
+            if joined and not re.match(r"-?[0-9.]", v):
+                joined[-1] += v
+            else:
+                joined.append(v)
+        for i, v in enumerate(joined):
+            out.append((float(t) + i * tick, _number(v)))
+    return out
+
+
+def value_at(points: list[tuple[float, float]], t: float) -> float | None:
+    """Linear between points; the last of several points at one time wins from then on."""
+    if not points or t < points[0][0]:
+        return None
+    prev = points[0]
+    for p in points:
+        if p[0] > t:
+            if p[0] == prev[0]:
+                return prev[1]
+            return prev[1] + (p[1] - prev[1]) * (t - prev[0]) / (p[0] - prev[0])
+        prev = p
+    return prev[1]
+
+
+def parse_timeline(text: str) -> list[Change]:
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        t, key, state = line.split()
+        lo, _, hi = t.partition("..")
+        out.append(Change(float(lo), key, state, float(hi) if hi else None))
+    return out
+
+
+def load(path: Path) -> Scenario:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    tick = float(data.get("tick", 10))
+    expect = data.get("expect", {})
+    return Scenario(
+        name=path.stem, title=data.get("title", path.stem), tick=tick, end=float(data["end"]),
+        series={k: parse_series(v, tick) for k, v in data.get("series", {}).items()},
+        filesystems=data.get("filesystems", {}), thresholds=data.get("thresholds", {}),
+        restart_at=[float(t) for t in data.get("restart_at", [])],
+        expect=parse_timeline(expect.get("timeline", "")),
+        expect_events=list(expect.get("events", [])), raw=data)
+
+
+# ---- building the areas from the series -------------------------------------------------
+
+# What a host-wide area's model needs besides the replayed fields (model_construct: no host).
+BASE: dict[str, dict[str, Any]] = {
+    "cpu": dict(percent=None, per_core=[], user=None, nice=None, system=None, idle=None,
+                iowait=None, irq=None, softirq=None, steal=None, load1=0.0, load5=0.0,
+                load15=0.0, load_per_core=0.0, count=4, ctx_switches_per_s=None,
+                interrupts_per_s=None),
+    "memory": dict(total=16 * 2**30, available=8 * 2**30, percent=50.0, used=8 * 2**30,
+                   free=4 * 2**30, buffers=None, cached=None, shared=None, swap_total=0,
+                   swap_used=0, swap_free=0, swap_percent=0.0, swap_in_per_s=None,
+                   swap_out_per_s=None),
+}
+
+
+class ReplayDisks(DisksCollector):
+    """The console's disks collector reading the scenario instead of the host."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(statvfs=lambda mp: (_ for _ in ()).throw(OSError("no host")))
+        self.scenario = scenario
+        self.now = 0.0
+
+    def read(self) -> DisksRaw:
+        mounts, usage = [], {}
+        for i, (mp, fs) in enumerate(self.scenario.filesystems.items()):
+            mounts.append((Mount(device_id=f"8:{i}", root="/", mountpoint=mp, fstype="ext4",
+                                 source=f"/dev/vd{chr(97 + i)}", options=frozenset({"rw"})), []))
+            size = _number(str(fs["size"]))
+            used = value_at(self.scenario.series.get(f"disks.{mp}.used", []), self.now) or 0.0
+            blocks, ub = int(size // BLOCK), int(used // BLOCK)
+            usage[mp] = {"f_blocks": blocks, "f_bfree": blocks - ub, "f_bavail": blocks - ub,
+                         "f_frsize": BLOCK, "f_bsize": BLOCK, "f_files": 65536,
+                         "f_ffree": 60000, "f_favail": 60000}
+        return DisksRaw(mounts, usage, {})
+
+
+def _areas(scenario: Scenario, t: float, disks: ReplayDisks | None) -> dict[str, Any]:
+    from .areas import AREAS  # late: the registry imports every collector
+
+    fields: dict[str, dict[str, float]] = {}
+    for name, points in scenario.series.items():
+        area, _, rest = name.partition(".")
+        if area == "disks":
+            continue
+        v = value_at(points, t)
+        if v is not None:
+            fields.setdefault(area, {})[rest] = v
+    out: dict[str, Any] = {}
+    models = {a.name: a.collector.model for a in AREAS} if isinstance(AREAS, (list, tuple)) else \
+        {name: a.collector.model for name, a in AREAS.items()}
+    for area, values in fields.items():
+        base = dict(BASE.get(area, {}))
+        base.update(values)
+        if area == "cpu" and "load_per_core" in values:
+            base["load1"] = values["load_per_core"] * base["count"]
+        out[area] = models[area].model_construct(**base)
+    if disks is not None:
+        disks.now = t
+        out["disks"] = disks.collect(t)
+    return out
+
+
+# ---- the replay ---------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    changes: list[Change]
+    events: list[Any]  # monitor.events.Event, oldest first, as the last EventLog holds them
+
+
+def replay(scenario: Scenario, events_path: Path | None = None) -> Result:
+    """Judge every tick from 0 to ``end``; each restart makes a new Judge (and disks collector)
+    over the same events file, as a restarted console would."""
+    from .events import EventLog
+    from .health import Judge
+    from .thresholds import Thresholds
+
+    thresholds = Thresholds.model_validate(scenario.thresholds)
+
+    def start():
+        log = EventLog(events_path) if events_path is not None else None
+        disks = ReplayDisks(scenario) if scenario.filesystems else None
+        return Judge(thresholds, events=log), log, disks
+
+    judge, log, disks = start()
+    restarts = sorted(scenario.restart_at)
+    state: dict[str, str] = {}
+    changes: list[Change] = []
+    n = int(round(scenario.end / scenario.tick))
+    for i in range(n + 1):
+        t = i * scenario.tick
+        while restarts and t >= restarts[0]:
+            restarts.pop(0)
+            if log is not None:
+                log.close()
+            judge, log, disks = start()
+        snap = Snapshot(seq=i + 1, taken_at=t, areas=_areas(scenario, t, disks), unavailable={})
+        now = {v.key: v.state for v in judge(snap)}
+        for key in sorted(set(state) | set(now)):
+            new = now.get(key, "ok")
+            if new != state.get(key, "ok"):
+                changes.append(Change(t, key, new))
+            state[key] = new
+    if log is not None:
+        log.close()
+    events = sorted(log.recent(10_000), key=lambda e: e.start) if log is not None else []
+    return Result(changes, events)
+
+
+def episodes(changes: Iterable[Change]) -> dict[str, list[tuple[float, float | None]]]:
+    """key -> the (start, end) of each run away from ok (end None: still away at the end)."""
+    out: dict[str, list[tuple[float, float | None]]] = {}
+    for c in changes:
+        runs = out.setdefault(c.key, [])
+        if c.state == "ok":
+            if runs and runs[-1][1] is None:
+                runs[-1] = (runs[-1][0], c.time)
+        elif not runs or runs[-1][1] is not None:
+            runs.append((c.time, None))
+    return out
+
+
+def false_alarms(expected: list[Change], actual: list[Change]) -> int:
+    """Episodes the replay raised that overlap no expected episode of the same check and subject
+    (an expected range start counts from its earliest time)."""
+    exp = episodes(expected)
+    n = 0
+    for key, runs in episodes(actual).items():
+        for start, end in runs:
+            hit = any(s <= (end if end is not None else float("inf"))
+                      and start <= (e if e is not None else float("inf")) for s, e in exp.get(key, []))
+            n += not hit
+    return n
+
+
+def missed_alarms(expected: list[Change], actual: list[Change]) -> int:
+    """Expected episodes the replay did not raise at all (overlap, as in ``false_alarms``)."""
+    return false_alarms(actual, expected)
+
+
+def diff(expected: list[Change], actual: list[Change]) -> list[str]:
+    """Lines saying what differs; empty when every change matches, in order."""
+    out = []
+    for i in range(max(len(expected), len(actual))):
+        e = expected[i] if i < len(expected) else None
+        a = actual[i] if i < len(actual) else None
+        if e is None or a is None or not e.matches(a):
+            out.append(f"expected {e or '-'}   got {a or '-'}")
+    return out
