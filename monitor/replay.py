@@ -161,11 +161,18 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
+def _no_host(path: str):
+    raise OSError(f"a replay reads no host ({path})")
+
+
 class ReplayDisks(DisksCollector):
     """The console's disks collector reading the scenario instead of the host."""
 
     def __init__(self, scenario: Scenario) -> None:
-        super().__init__(statvfs=lambda mp: (_ for _ in ()).throw(OSError("no host")))
+        try:
+            super().__init__(statvfs=_no_host)
+        except TypeError:  # a collector whose constructor changed: its defaults, read() is ours
+            super().__init__()
         self.scenario = scenario
         self.now = 0.0
 
@@ -296,3 +303,40 @@ def diff(expected: list[Change], actual: list[Change]) -> list[str]:
         if e is None or a is None or not e.matches(a):
             out.append(f"expected {e or '-'}   got {a or '-'}")
     return out
+
+
+def outcome(scenario: Scenario, events_path: Path | None = None) -> dict[str, Any]:
+    """What a replay says about a scenario: as expected or not, false and missed alarms."""
+    result = replay(scenario, events_path)
+    same = not diff(scenario.expect, result.changes)
+    if scenario.expect_events:
+        got = [(e.check, e.state, e.start, e.end) for e in result.events]
+        want = [(e["check"], e["state"], float(e["start"]), float(e["end"]))
+                for e in scenario.expect_events]
+        same = same and got == want
+    return {"scenario": scenario.name, "as_expected": same,
+            "false_alarms": false_alarms(scenario.expect, result.changes),
+            "missed_alarms": missed_alarms(scenario.expect, result.changes),
+            "events": len(result.events), "changes": [str(c) for c in result.changes]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m monitor.replay tests/scenarios``: one line per scenario, then the totals."""
+    import sys
+    import tempfile
+
+    args = sys.argv[1:] if argv is None else argv
+    paths = sorted(Path(args[0] if args else "tests/scenarios").glob("*.toml"))
+    false = missed = 0
+    for path in paths:
+        with tempfile.TemporaryDirectory() as d:
+            o = outcome(load(path), Path(d) / "events.jsonl")
+        false, missed = false + o["false_alarms"], missed + o["missed_alarms"]
+        print(f"{o['scenario']:32} {'as expected' if o['as_expected'] else 'DIFFERS':12} "
+              f"false alarms {o['false_alarms']}  missed {o['missed_alarms']}  events {o['events']}")
+    print(f"{len(paths)} scenarios: {false} false alarms, {missed} missed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -81,3 +81,11 @@ def test_false_alarms_count_episodes_no_expected_one_overlaps():
               C(50, "disks_percent:/", "warning")]
     assert replay.false_alarms(expected, actual) == 2
     assert replay.missed_alarms(expected, actual) == 0
+
+
+def test_the_outcome_table_for_the_note(capsys):
+    """``python -m monitor.replay tests/scenarios`` prints one line per scenario and the totals."""
+    assert replay.main([str(SCENARIOS[0].parent)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(SCENARIOS) + 1
+    assert out[-1].startswith(f"{len(SCENARIOS)} scenarios: ") and "false alarms" in out[-1]
