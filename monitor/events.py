@@ -14,7 +14,12 @@ state and ends (not on every new peak, so the file grows with changes, not with 
 the file back, the last line of each id wins. When the file outgrows ``max_bytes`` it is rewritten
 with every open event and the newest closed ones, ``keep`` in all (write to a temporary file, then
 rename: never half a file).
-Events still open when the console stopped are closed at their last known time, ``interrupted``.
+An event still open when the console stopped is decided by the first tick that judges its check
+again: still not ok, the same episode goes on, the gap in ``gaps`` and in ``states`` ("stopped" at
+the last moment seen, then the state found); ok (or its subject gone), it is closed at its last known
+time, ``interrupted``, noted "ended while the console was stopped". The peak covers the values seen
+during the hold time before the state rose. A boot time other than the one recorded in data_dir's
+``boot_time`` at the last start is a "host rebooted at ..." event (check ``system_reboot``).
 
 A verdict that is ``unknown`` (the check could not be judged this tick) changes no event: an open
 episode stays open through it and none starts. A tick whose judgment failed as a whole never
@@ -27,6 +32,7 @@ rejected when loading (the line is skipped) and never written.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 from collections.abc import Iterable
@@ -62,6 +68,9 @@ class Event(BaseModel):
     interrupted: bool = Field(False, description="the console stopped while the event was open")
     last_seen: float | None = Field(None, description="for an event open at shutdown: the last "
                                                       "moment the console saw it still open")
+    gaps: list[tuple[float, float]] = Field(
+        default_factory=list, description="(stopped, started again): the console was not watching")
+    note: str = Field("", description="e.g. \"ended while the console was stopped\"")
 
     @field_validator("check")
     @classmethod
@@ -73,8 +82,13 @@ class Event(BaseModel):
 LINE_BOUND = 4096  # bytes one event line may reasonably take (three top processes, many states)
 
 
+ENDED_STOPPED = "ended while the console was stopped"
+REBOOT_CHECK = "system_reboot"
+
+
 class EventLog:
-    def __init__(self, path: Path | None, keep: int = 500, max_bytes: int = 1 << 20) -> None:
+    def __init__(self, path: Path | None, keep: int = 500, max_bytes: int = 1 << 20,
+                 boot_time: float | None = None) -> None:
         self.keep = keep
         self.max_bytes = max_bytes
         # Compaction keeps the file under max_bytes (or ``keep`` lines when they are larger):
@@ -83,9 +97,13 @@ class EventLog:
         self._events: dict[str, Event] = {}  # id -> event, oldest first
         self._open: dict[str, str] = {}  # verdict key -> id of its open event
         self._last_seen: float | None = None
+        self._resume: dict[str, str] = {}  # verdict key -> id of an event open at the last shutdown
+        self._hold: dict[str, list[tuple[float, float]]] = {}  # key -> values beyond warning while ok
         self.file = None if path is None else EventsFile(path, max_bytes, self.refuse_bytes, _is_event)
         if self.file is not None:
             self._load()
+        if path is not None:
+            self._check_boot(path.parent / "boot_time", boot_time)
 
     # --- reading -------------------------------------------------------------------------
     def recent(self, limit: int = 50) -> list[Event]:
@@ -103,10 +121,14 @@ class EventLog:
             seen.add(v.key)
             if v.state == "unknown" or v.value is None or not math.isfinite(v.value):
                 continue  # cannot be judged this tick: an open episode stays as it is
+            if v.key in self._resume:
+                self._resumed(now, v)
             ev_id = self._open.get(v.key)
             if ev_id is None:
                 if v.state != "ok":
                     self._start(now, v)
+                else:
+                    self._holding(now, v)
                 continue
             ev = self._events[ev_id]
             last_state = ev.states[-1][1] if ev.states else ev.state
@@ -125,6 +147,13 @@ class EventLog:
                 del self._open[v.key]
             if changed:
                 self._append(ev)
+        # An episode open at shutdown whose subject is gone now: it ended while we were stopped.
+        for key in [k for k in self._resume if k not in seen]:
+            ev = self._events.get(self._resume[key])
+            if ev is None or ev.area in present_areas:
+                del self._resume[key]
+                if ev is not None:
+                    self._end_stopped(ev)
         # A subject that vanished while its area is present (unmounted): its event ends now.
         for key in [k for k in self._open if k not in seen]:
             ev = self._events[self._open[key]]
@@ -134,10 +163,24 @@ class EventLog:
                 del self._open[key]
                 self._append(ev)
 
+    def _holding(self, now: float, v: Verdict) -> None:
+        """An ok verdict beyond its warning level is a state waiting out its hold time: its values
+        count for the peak of the episode it may become."""
+        level = v.warning
+        if level is None or not _beyond(v, level) and v.value != level:
+            self._hold.pop(v.key, None)
+            return
+        self._hold.setdefault(v.key, []).append((now, v.value))
+
     def _start(self, now: float, v: Verdict) -> None:
+        peak, peak_at = v.value, now
+        for t, value in self._hold.pop(v.key, []):  # the hold before the state rose
+            if t >= v.since - 1e-6 and _beyond(v, peak, value):
+                peak, peak_at = value, t
+        reason = v.reason if peak_at == now else f"{v.reason}; peak {peak:g}{v.unit} during the hold"
         ev = Event(id=f"{now:.3f}-{v.key}", check=v.check, subject=v.subject, area=v.area,
-                   state=v.state, start=v.since, peak=v.value, peak_at=now, unit=v.unit,
-                   states=[(v.since, v.state)], reason=v.reason, top=v.top)
+                   state=v.state, start=v.since, peak=peak, peak_at=peak_at, unit=v.unit,
+                   states=[(v.since, v.state)], reason=reason, top=v.top)
         self._events[ev.id] = ev
         self._open[v.key] = ev.id
         self._evict()
@@ -152,6 +195,64 @@ class EventLog:
         closed = [i for i, ev in self._events.items() if ev.end is not None]
         for ev_id in closed[:excess]:
             del self._events[ev_id]
+
+    # --- across restarts ------------------------------------------------------------------
+    def _resumed(self, now: float, v: Verdict) -> None:
+        """The first judged tick after a restart for an episode open at shutdown: still not ok, the
+        same episode goes on (the gap noted); ok, it ended while the console was stopped."""
+        ev = self._events.get(self._resume.pop(v.key))
+        if ev is None:  # evicted meanwhile
+            return
+        if v.state == "ok":
+            self._end_stopped(ev)
+            return
+        stopped = ev.last_seen if ev.last_seen is not None else _last_known(ev)
+        ev = ev.model_copy(update={
+            "end": None, "interrupted": False, "last_seen": None,
+            "gaps": [*ev.gaps, (stopped, now)],
+            "states": [*ev.states, (stopped, "stopped"), (now, v.state)],
+            "state": max(ev.state, v.state, key=RANK.__getitem__),
+        })
+        self._events[ev.id] = ev
+        self._open[v.key] = ev.id
+        self._append(ev)
+
+    def _end_stopped(self, ev: Event) -> None:
+        ev = ev.model_copy(update={"end": _last_known(ev), "interrupted": True, "note": ENDED_STOPPED})
+        self._events[ev.id] = ev
+        self._append(ev)
+
+    def _check_boot(self, state: Path, boot_time: float | None) -> None:
+        """A boot time other than the one recorded at the last start: the host rebooted."""
+        if boot_time is None:
+            try:
+                import psutil
+                boot_time = psutil.boot_time()
+            except Exception:  # noqa: BLE001 - no boot time, no reboot event
+                return
+        try:
+            before = float(state.read_text().strip())
+        except (OSError, ValueError):
+            before = None
+        if before is not None and abs(boot_time - before) > 5:  # boot_time wobbles by NTP steps
+            when = _dt.datetime.fromtimestamp(boot_time, _dt.timezone.utc)
+            ev = Event(id=f"{boot_time:.3f}-{REBOOT_CHECK}", check=REBOOT_CHECK, area="system",
+                       state="warning", start=boot_time, end=boot_time, peak=boot_time,
+                       peak_at=boot_time, states=[(boot_time, "warning")],
+                       reason=f"host rebooted at {when:%Y-%m-%d %H:%M:%S} UTC")
+            self._events.pop(ev.id, None)
+            self._events[ev.id] = ev
+            self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
+            self._evict()
+            self._append(ev)
+        if before is None or abs(boot_time - before) > 5:
+            try:
+                state.parent.mkdir(parents=True, exist_ok=True)
+                tmp = state.with_name(state.name + ".tmp")
+                tmp.write_text(f"{boot_time}\n")
+                tmp.replace(state)
+            except OSError as exc:
+                log.warning("cannot record the boot time in %s: %s", state, exc)
 
     def close(self) -> None:
         """At shutdown: write each open event as it stands, with the last moment it was seen
@@ -193,9 +294,15 @@ class EventLog:
         self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
         self._evict()  # before the open ones are closed below, so they are kept
         for ev_id, ev in list(self._events.items()):
-            if ev.end is None:  # open when the console stopped: it ended unobserved
-                last = max([ev.peak_at, *(t for t, _ in ev.states), ev.last_seen or ev.start])
-                self._events[ev_id] = ev.model_copy(update={"end": last, "interrupted": True})
+            if ev.end is None:  # open when the console stopped: the first judged tick decides
+                key = f"{ev.check}:{ev.subject}" if ev.subject else ev.check
+                old = self._resume.get(key)
+                if old is not None:  # two open for one key (an old file): the older one ended
+                    self._events[old] = self._events[old].model_copy(
+                        update={"end": _last_known(self._events[old]), "interrupted": True})
+                self._resume[key] = ev_id
+                # Until then it reads as ended at its last known time (what the file can prove).
+                self._events[ev_id] = ev.model_copy(update={"end": _last_known(ev), "interrupted": True})
 
 
 def _is_event(line: bytes) -> bool:
@@ -207,7 +314,14 @@ def _is_event(line: bytes) -> bool:
         return False
 
 
-def _beyond(v: Verdict, peak: float) -> bool:
-    """Worse than the peak so far, on the check's bad side."""
-    below = CHECKS[v.check][0].direction == "below"
-    return v.value < peak if below else v.value > peak
+def _last_known(ev: Event) -> float:
+    """The last moment an event was known open."""
+    return max([ev.peak_at, *(t for t, _ in ev.states), ev.last_seen or ev.start])
+
+
+def _beyond(v: Verdict, peak: float, value: float | None = None) -> bool:
+    """Worse than the peak so far (``value``, default the verdict's), on the check's bad side."""
+    value = v.value if value is None else value
+    info = CHECKS.get(v.check)
+    below = info is not None and info[0].direction == "below"
+    return value < peak if below else value > peak
