@@ -133,9 +133,14 @@ def _filesystems(d) -> Iterable[tuple[str, Any]]:
     return [(fs.mountpoint, fs) for fs in getattr(d, "filesystems", [])]
 
 
+def _measured_over(fs) -> str:
+    over = _num(getattr(fs, "full_in_over", None))
+    return f", measured over {about(over).removeprefix('about ')}" if over is not None else ""
+
+
 def _disks_percent(fs) -> Measurement | None:
     v, full_in = _num(fs.percent), _num(getattr(fs, "full_in", None))
-    extra = f", full in {about(full_in)}" if full_in is not None else ""
+    extra = f", full in {about(full_in)}{_measured_over(fs)}" if full_in is not None else ""
     return None if v is None else Measurement(v, text=f"{fs.mountpoint} is {_pct(v)} full", extra=extra)
 
 
@@ -147,7 +152,7 @@ def _disks_inodes_percent(fs) -> Measurement | None:
 def _disks_time_to_full(fs) -> Measurement | None:
     full_in, pct = _num(getattr(fs, "full_in", None)), _num(fs.percent)
     return None if full_in is None else Measurement(
-        full_in, text=f"{fs.mountpoint} will be full in {about(full_in)}",
+        full_in, text=f"{fs.mountpoint} will be full in {about(full_in)}{_measured_over(fs)}",
         extra=f", {_pct(pct)} full now" if pct is not None else "")
 
 

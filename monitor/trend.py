@@ -1,7 +1,21 @@
-"""Trends over a sliding time window: the least-squares slope of (time, value) readings.
+"""Trends over a sliding time window: the least-squares slope of (time, value) readings, and a
+robust "is it really rising" rate for claims about the future (time to full).
 
 Disks use it for each filesystem's fill rate and time to full (monitor/collectors/disks.py);
 anything else that grows towards a limit (memory of a leaking service, a log directory) can too.
+
+A step is not a trend: ``rising_rate`` gives a rate only when most consecutive readings rose
+(RISING_SHARE), the value rose over the last ``min_span`` seconds too (a fill that stopped stops
+the estimate), the samples span ``min_span`` and the Theil-Sen slope (median of pairwise slopes,
+which one burst cannot swing) is positive. ``time_to_limit`` with ``over`` refuses a horizon longer
+than HORIZON times the span it was measured over.
+
+>>> step = [(float(t), 100.0 if t < 10 else 30e6) for t in range(0, 600, 2)]
+>>> rising_rate(step, 60) is None  # one 30 MB write, then idle
+True
+>>> fill = [(float(t), 1000.0 * t) for t in range(0, 600, 2)]
+>>> rising_rate(fill, 60)
+1000.0
 """
 from __future__ import annotations
 
@@ -29,11 +43,55 @@ def slope(samples: Sequence[tuple[float, float]], min_span: float) -> float | No
     return sum((t - mt) * (u - mu) for t, u in samples) / var
 
 
-def time_to_limit(room: float | None, rate: float | None) -> float | None:
-    """Seconds until ``room`` is used up at ``rate`` per second; None when not growing."""
+RISING_SHARE = 0.6  # of consecutive deltas that must be rises for a trend to be "real"
+HORIZON = 12.0  # the longest claim, in multiples of the span measured over (10 min -> 2 h)
+MAX_PAIRS_POINTS = 60  # Theil-Sen over at most this many evenly picked samples (O(n^2) pairs)
+
+
+def theil_sen(samples: Sequence[tuple[float, float]]) -> float | None:
+    """The median of the pairwise slopes (Theil-Sen): robust to a minority of outliers/steps.
+
+    >>> theil_sen([(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (4.0, 100.0)])
+    1.0
+    """
+    if len(samples) > MAX_PAIRS_POINTS:
+        step = (len(samples) - 1) / (MAX_PAIRS_POINTS - 1)
+        samples = [samples[round(i * step)] for i in range(MAX_PAIRS_POINTS)]
+    slopes = sorted((u2 - u1) / (t2 - t1) for i, (t1, u1) in enumerate(samples)
+                    for t2, u2 in samples[i + 1:] if t2 > t1)
+    if not slopes:
+        return None
+    n = len(slopes)
+    return slopes[n // 2] if n % 2 else (slopes[n // 2 - 1] + slopes[n // 2]) / 2
+
+
+def rising_rate(samples: Sequence[tuple[float, float]], min_span: float,
+                share: float = RISING_SHARE) -> float | None:
+    """Units per second of a sustained rise, or None: too short a span, flat, falling, a single
+    step (most deltas not rises), or not rising over the last ``min_span`` seconds."""
+    if len(samples) < 3 or samples[-1][0] - samples[0][0] < min_span:
+        return None
+    deltas = [b[1] - a[1] for a, b in zip(samples, samples[1:])]
+    if sum(1 for d in deltas if d > 0) < share * len(deltas):
+        return None
+    last_t, last_u = samples[-1]
+    before = [u for t, u in samples if t <= last_t - min_span]
+    if not before or last_u <= before[-1]:
+        return None
+    rate = theil_sen(samples)
+    return rate if rate is not None and rate > 0 else None
+
+
+def time_to_limit(room: float | None, rate: float | None, over: float | None = None,
+                  horizon: float = HORIZON) -> float | None:
+    """Seconds until ``room`` is used up at ``rate`` per second; None when not growing, or when
+    the claim is longer than ``horizon`` times ``over`` (the span the rate was measured over)."""
     if room is None or rate is None or rate <= 0:
         return None
-    return room / rate
+    eta = room / rate
+    if over is not None and eta > horizon * over:
+        return None
+    return eta
 
 
 class Trends:
@@ -42,6 +100,8 @@ class Trends:
     def __init__(self, window: float, min_span: float) -> None:
         self.window, self.min_span = window, min_span
         self._points: dict[str, deque[tuple[float, float]]] = {}
+        # name -> (rising rate, seconds it was measured over), only for names really rising
+        self.rising: dict[str, tuple[float, float]] = {}
 
     def add(self, now: float, values: Mapping[str, float],
             keep: Iterable[str] = ()) -> dict[str, float | None]:
@@ -53,7 +113,14 @@ class Trends:
             points.append((now, float(value)))
             while points and points[0][0] < now - self.window:
                 points.popleft()
-            rates[name] = slope(list(points), self.min_span)
+            pts = list(points)
+            rates[name] = slope(pts, self.min_span)
+            up = rising_rate(pts, self.min_span)
+            if up is None:
+                self.rising.pop(name, None)
+            else:
+                self.rising[name] = (up, pts[-1][0] - pts[0][0])
         for name in set(self._points) - set(values) - set(keep):
             del self._points[name]
+            self.rising.pop(name, None)
         return rates

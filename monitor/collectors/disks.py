@@ -75,7 +75,8 @@ class Filesystem(AreaModel):
     inodes_used: int | None
     inodes_percent: float | None
     fill_rate: float | None  # bytes per second over the last FILL_WINDOW; None while measuring
-    full_in: float | None  # seconds until full at fill_rate; None when not filling
+    full_in: float | None  # seconds until full at a sustained rise (monitor/trend.py); None when not
+    full_in_over: float | None = None  # seconds the rise behind full_in was measured over
     error: str | None  # why the numbers are missing ("not answering after 0.5 s")
 
 
@@ -168,24 +169,38 @@ NO_NUMBERS = dict.fromkeys(("total", "used", "free", "percent", "inodes_total", 
 
 
 def shape_filesystem(m: Mount, others: Sequence[str], usage: Mapping[str, int] | str,
-                     fill: float | None) -> Filesystem:
+                     fill: float | None, rising: tuple[float, float] | None | bool = False) -> Filesystem:
+    """``rising``: (rate, measured over s) of a sustained rise, None when not rising; False (not
+    given): time to full from ``fill`` as it is."""
     if isinstance(usage, str):
         numbers: dict = {**NO_NUMBERS, "error": usage}
     else:
         numbers = usage_from_statvfs(usage)
+        if rising is False:
+            full_in, over = time_to_full(numbers["free"], fill), None
+        elif rising is None:
+            full_in, over = None, None
+        else:
+            full_in = time_to_full(numbers["free"], rising[0], over=rising[1])
+            over = rising[1] if full_in is not None else None
         numbers.update(fill_rate=None if fill is None else round(fill, 1),
-                       full_in=time_to_full(numbers["free"], fill), error=None)
+                       full_in=full_in, full_in_over=over, error=None)
     return Filesystem(device=clean(m.source), mountpoint=clean(m.mountpoint), fstype=clean(m.fstype),
                       read_only="ro" in m.options, also_mounted_at=[clean(o) for o in others], **numbers)
 
 
 def shape(raw: DisksRaw, prev: DisksRaw | None, dt: float,
-          fill_rates: Mapping[str, float | None] | None = None) -> Disks:
+          fill_rates: Mapping[str, float | None] | None = None,
+          rising: Mapping[str, tuple[float, float]] | None = None) -> Disks:
     """The model from one reading: ``prev``'s I/O counters give the rates, ``fill_rates`` (mount
-    point -> bytes/s, fitted by the collector over FILL_WINDOW) the time to full."""
+    point -> bytes/s, fitted by the collector over FILL_WINDOW) the fill rate, ``rising`` (mount
+    point -> (rate, measured over), only those really rising) the time to full; without
+    ``rising`` the time to full is from ``fill_rates``."""
     fill_rates = fill_rates or {}
     shown = [shape_filesystem(m, others, raw.usage.get(m.mountpoint, "not read"),
-                              fill_rates.get(m.mountpoint)) for m, others in raw.filesystems]
+                              fill_rates.get(m.mountpoint),
+                              False if rising is None else rising.get(m.mountpoint))
+             for m, others in raw.filesystems]
     # Fullest first, and "not answering" before all: the rows a clipped wall card must keep.
     shown.sort(key=lambda fs: (fs.error is None, -(fs.percent or 0.0), fs.mountpoint))
     io = {clean(k): v for k, v in raw.io.items()}
@@ -226,7 +241,7 @@ class DisksCollector:
         raw = self.read()
         used = {mp: usage_from_statvfs(u)["used"] for mp, u in raw.usage.items() if not isinstance(u, str)}
         fill = self._used.add(now, used, keep=(m.mountpoint for m, _ in raw.filesystems))
-        data = shape(raw, self._prev, now - self._prev_at, fill)
+        data = shape(raw, self._prev, now - self._prev_at, fill, self._used.rising)
         self._prev, self._prev_at = raw, now
         return data
 
