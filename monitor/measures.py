@@ -201,6 +201,26 @@ def _logs_errors(d) -> Measurement | None:
         v, text=f"{v:.0f} error line{'' if v == 1 else 's'} per minute in the logs")
 
 
+def _psi_full(resource: str, what: str) -> Callable[[Any], Measurement | None]:
+    def measure(d) -> Measurement | None:
+        r = next((r for r in getattr(d, "resources", []) if r.name == resource), None)
+        v = None if r is None or r.full is None else _num(r.full.avg10)
+        return None if v is None else Measurement(
+            v, text=f"all tasks stalled on {what} {_pct(v)} of the last 10 s",
+            top="memory" if resource == "memory" else None)
+    return measure
+
+
+def _pressure_oom_kills(d) -> Measurement | None:
+    n = getattr(d, "oom_kills_recent", None)
+    if n is None:
+        return None
+    names = [k.name for k in getattr(d, "oom_recent", []) if k.name]
+    who = f" ({', '.join(dict.fromkeys(names))})" if names else ""
+    return Measurement(n, text=f"the kernel killed {n} process{'' if n == 1 else 'es'}{who} "
+                               "for lack of memory in the last 10 min")
+
+
 # area -> its checks, each reading the area model's own fields.
 MEASURES: dict[str, list[Measure]] = {
     "cpu": [Measure("cpu_percent", _cpu_percent), Measure("cpu_iowait", _cpu_iowait),
@@ -213,6 +233,9 @@ MEASURES: dict[str, list[Measure]] = {
               Measure("disks_busy", _disks_busy, _devices)],
     "network": [Measure("network_errors", _network_errors, _interfaces)],
     "sensors": [Measure("sensors_temperature", _sensors_temperature, _temperatures)],
+    "pressure": [Measure("pressure_memory_full", _psi_full("memory", "memory")),
+                 Measure("pressure_io_full", _psi_full("io", "I/O")),
+                 Measure("pressure_oom_kills", _pressure_oom_kills)],
     "processes": [Measure("processes_zombies", _processes_zombies)],
     "logs": [Measure("logs_errors", _logs_errors)],
 }

@@ -86,6 +86,22 @@ CHECKS: dict[str, tuple[CheckInfo, dict[str, Any]]] = {c.name: (c, d) for c, d i
     (CheckInfo(name="sensors_temperature", area="sensors", label="temperature", unit="°C", subject="sensor",
                doc="against the sensor's own high/critical; these levels only when it has none"),
      _t(80, 95, 30, 75)),
+    # PSI (the kernel's Documentation/accounting/psi.rst): "full" is the share of time every
+    # non-idle task stalled at once, i.e. work lost. memory full: critical at 60 % held 30 s is
+    # systemd-oomd's default (ManagedOOMMemoryPressureLimit=60%, DefaultMemoryPressureDurationSec=30s,
+    # oomd.conf(5)), where oomd starts killing; warning at 10 % held 30 s is our own margin before it.
+    (CheckInfo(name="pressure_memory_full", area="pressure", label="memory stall (full)", unit="%",
+               doc="share of the last 10 s all tasks stalled on memory (PSI full avg10); "
+                   "critical is systemd-oomd's default kill limit, 60 % for 30 s"), _t(10, 60, 30, 5)),
+    # io full: no upstream default exists; 20 % / 50 % held 60 s is our judgment (a fifth, then half
+    # of wall time lost to I/O waits on every task), held longer than memory since I/O stalls are burstier.
+    (CheckInfo(name="pressure_io_full", area="pressure", label="I/O stall (full)", unit="%",
+               doc="share of the last 10 s all tasks stalled on I/O (PSI full avg10)"), _t(20, 50, 60, 10)),
+    # Any OOM kill is worth an event: the kernel ended a process. Warning at 1 kill in the last
+    # 10 min, critical at 5 (repeated kills: a service in a kill loop).
+    (CheckInfo(name="pressure_oom_kills", area="pressure", label="OOM kills", unit="",
+               doc="processes the kernel's OOM killer ended in the last 10 minutes (/proc/vmstat oom_kill)"),
+     _t(1, 5, 0, 0.5)),
     (CheckInfo(name="processes_zombies", area="processes", label="zombie processes", unit=""), _t(5, 20, 60, 3)),
     (CheckInfo(name="logs_errors", area="logs", label="error log lines per minute", unit="/min",
                doc="lines at level err or worse in the last minute"), _t(10, 60, 0, 5)),

@@ -25,6 +25,7 @@ from monitor.collectors.disks import BlockDevice, Disks, Filesystem
 from monitor.collectors.logs import Logs, SourceErrors
 from monitor.collectors.memory import Memory
 from monitor.collectors.network import Interface, Network
+from monitor.collectors.pressure import OomKill, Pressure, Resource, Stall
 from monitor.collectors.processes import Processes
 from monitor.collectors.sensors import Battery, Fan, Sensors, Temperature
 from monitor.collectors.system import System
@@ -80,6 +81,15 @@ def areas() -> dict:
                                                 critical=84.8)],
                       fans=[Fan(chip="nct6775", label="fan1", current=1200)],
                       battery=Battery(percent=87.0, secsleft=None, power_plugged=True), hottest=48.5)
+    pressure = Pressure(present=True, resources=[
+        Resource(name="cpu", some=Stall(avg10=1.5, avg60=0.8, avg300=0.3, total=1693510805, per_s=15000.0),
+                 full=Stall(avg10=0.0, avg60=0.0, avg300=0.0, total=0, per_s=0.0)),
+        Resource(name="memory", some=Stall(avg10=12.0, avg60=4.0, avg300=1.0, total=47643299, per_s=120000.0),
+                 full=Stall(avg10=8.5, avg60=2.5, avg300=0.5, total=30119195, per_s=85000.0)),
+        Resource(name="io", some=Stall(avg10=3.0, avg60=1.0, avg300=0.2, total=2000000, per_s=30000.0),
+                 full=Stall(avg10=1.0, avg60=0.5, avg300=0.1, total=1500000, per_s=10000.0))],
+        oom_kills_total=2, oom_kills_recent=1,
+        oom_recent=[OomKill(at=TAKEN_AT - 60, pid=1234, name="python3")])
     processes = Processes(total=83, threads=212, counts={"sleeping": 79, "running": 2, "zombie": 2},
                           top_cpu=[], top_memory=[], rows=[])
     logs = Logs(errors_per_minute=3.0, window=60.0, recent=[],
@@ -88,7 +98,7 @@ def areas() -> dict:
                          SourceErrors(name="journal", kind="journal", path=None, available=False,
                                       reason="journalctl is not installed", errors=0, total=0)])
     return {"system": system, "cpu": cpu, "memory": memory, "disks": disks, "network": network,
-            "sensors": sensors, "processes": processes, "logs": logs}
+            "sensors": sensors, "pressure": pressure, "processes": processes, "logs": logs}
 
 
 def literal_snapshot() -> Snapshot:

@@ -154,6 +154,29 @@ def _sensors(d) -> Iterator[Metric | None]:
         yield one("server_monitor_sensors_battery_percent", "Battery charge, percent.", d.battery.percent)
 
 
+def _pressure(d) -> Iterator[Metric | None]:
+    # node_exporter's pressure collector (collector/pressure_linux.go): totals in seconds.
+    by = {r.name: r for r in d.resources}
+
+    def total(res: str, kind: str) -> float | None:
+        s = getattr(by.get(res), kind, None)
+        return None if s is None else s.total / 1e6
+    for res, kind, name, doc in (
+            ("cpu", "some", "cpu_waiting", "Total time in seconds that processes have waited for CPU time"),
+            ("memory", "some", "memory_waiting", "Total time in seconds that processes have waited for memory"),
+            ("memory", "full", "memory_stalled", "Total time in seconds no process could make progress due to memory congestion"),
+            ("io", "some", "io_waiting", "Total time in seconds that processes have waited due to IO congestion"),
+            ("io", "full", "io_stalled", "Total time in seconds no process could make progress due to IO congestion")):
+        yield counter(f"node_pressure_{name}_seconds", doc, (), [((), total(res, kind))])
+    yield gauge("server_monitor_pressure_avg10_percent",
+                "PSI share of the last 10 s tasks stalled on the resource (some: at least one, full: all).",
+                ("resource", "kind"), [((r.name, kind), getattr(r, kind).avg10) for r in d.resources
+                                       for kind in ("some", "full") if getattr(r, kind) is not None])
+    if d.oom_kills_total is not None:
+        # node_exporter's vmstat collector exports it untyped, without _total.
+        yield one("node_vmstat_oom_kill", "/proc/vmstat information field oom_kill.", d.oom_kills_total)
+
+
 def _processes(d) -> Iterator[Metric | None]:
     # psutil's state words (sleeping, disk-sleep), not node_exporter's letters (S, D): our own name.
     yield gauge("server_monitor_processes_state", "Number of processes in each psutil status.", ("state",),
@@ -177,5 +200,5 @@ def _logs(d) -> Iterator[Metric | None]:
 Exporter = Callable[[Any], Iterable[Metric | None]]
 EXPORTERS: dict[str, Exporter] = {
     "system": _system, "cpu": _cpu, "memory": _memory, "disks": _disks, "network": _network,
-    "sensors": _sensors, "processes": _processes, "logs": _logs,
+    "sensors": _sensors, "pressure": _pressure, "processes": _processes, "logs": _logs,
 }

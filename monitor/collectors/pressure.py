@@ -1,0 +1,259 @@
+"""Pressure: the kernel's pressure stall information (PSI) and its OOM kills.
+
+Sample (/proc/pressure/memory; the kernel's Documentation/accounting/psi.rst):
+    some avg10=0.00 avg60=0.00 avg300=0.05 total=47643299
+    full avg10=0.00 avg60=0.00 avg300=0.01 total=30119195
+
+``some``: the share of wall time at least one task was stalled on the resource; ``full``: the
+share all non-idle tasks were stalled at once (work lost). avg10/avg60/avg300 are percentages over
+10 s, 60 s and 5 min; ``total`` is the stall time in µs since boot, turned here into a rate (stall
+µs per second) between readings. /proc/pressure/cpu has a ``full`` line from Linux 5.13 (always 0
+host-wide). A host without /proc/pressure (kernel < 4.20, or booted with psi=0) is collected fine
+with ``present=False`` (the card says "no pressure information on this host"): a fact about the
+host, not a failure.
+
+OOM kills: /proc/vmstat's ``oom_kill`` (Linux 4.13+, every kill: host-wide and by a memory
+cgroup's limit) is read each tick; an increase names the victims from the kernel log
+(/dev/kmsg, else ``dmesg``) where it is readable ("Out of memory: Killed process 1234 (python3)").
+They are kept here, in the pressure area, because an OOM kill is where memory pressure ends and
+the memory area is psutil's sizes; the check ``pressure_oom_kills`` (kills in the last
+``OOM_WINDOW`` seconds) turns them into an event (monitor/events.py) worded with the names.
+
+History series (``series()``): ``pressure.<cpu|memory|io>.<some|full>`` (avg10, %).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.text import clean
+
+from .base import AreaModel, rate
+
+PSI_DIR = Path("/proc/pressure")
+VMSTAT = Path("/proc/vmstat")
+KMSG = "/dev/kmsg"
+RESOURCES = ("cpu", "memory", "io")
+OOM_WINDOW = 600.0  # seconds an OOM kill counts in pressure_oom_kills (and stays on the card)
+NAME_LIMIT = 64
+KMSG_RECORDS = 20000  # records read from /dev/kmsg at most (the ring buffer is bounded anyway)
+_KILLED = re.compile(r"Killed process (\d+) \((.{1,64}?)\)(?=[ ,]|$)")
+_TASK = re.compile(r"oom-kill:.*?\btask=([^,]{1,64}),pid=(\d+)")
+
+
+class Stall(AreaModel):
+    avg10: float  # %
+    avg60: float
+    avg300: float
+    total: int  # µs stalled since boot
+    per_s: float | None  # µs stalled per second since the last reading; None on the first
+
+
+class Resource(AreaModel):
+    name: str  # cpu, memory, io
+    some: Stall | None
+    full: Stall | None  # None where the kernel has no full line (cpu before 5.13)
+
+
+class OomKill(AreaModel):
+    at: float  # wall time the console saw it
+    pid: int | None
+    name: str | None  # the victim's command name, None when the kernel log was unreadable
+
+
+class Pressure(AreaModel):
+    present: bool  # False: no /proc/pressure on this host (kernel < 4.20, psi=0)
+    resources: list[Resource]
+    oom_kills_total: int | None  # /proc/vmstat oom_kill; None when the kernel has no counter
+    oom_kills_recent: int | None  # kills in the last OOM_WINDOW seconds
+    oom_recent: list[OomKill]  # the ones named, newest last
+
+
+def shape_psi(text: str) -> dict[str, dict[str, float]]:
+    """One /proc/pressure/<resource> file -> {"some": {...}, "full": {...}}.
+
+    >>> shape_psi("some avg10=1.50 avg60=0.20 avg300=0.00 total=1234\\n")["some"]["avg10"]
+    1.5
+    """
+    out: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind not in ("some", "full"):
+            continue
+        vals = dict(p.split("=", 1) for p in rest.split() if "=" in p)
+        out[kind] = {k: float(vals[k]) for k in ("avg10", "avg60", "avg300", "total")}
+    return out
+
+
+def shape(raw: dict[str, str] | None, prev: dict[str, str] | None, dt: float) -> list[Resource]:
+    """The three files' literal text (or None: no /proc/pressure) -> resources with rates."""
+    if raw is None:
+        return []
+    out = []
+    for name in RESOURCES:
+        if name not in raw:
+            continue
+        cur = shape_psi(raw[name])
+        old = shape_psi(prev[name]) if prev and name in prev else {}
+
+        def stall(kind: str) -> Stall | None:
+            c = cur.get(kind)
+            if c is None:
+                return None
+            p = old.get(kind)
+            return Stall(avg10=c["avg10"], avg60=c["avg60"], avg300=c["avg300"], total=int(c["total"]),
+                         per_s=rate(c["total"], p["total"] if p else None, dt))
+        out.append(Resource(name=name, some=stall("some"), full=stall("full")))
+    return out
+
+
+def oom_count(vmstat: str) -> int | None:
+    """/proc/vmstat text -> its ``oom_kill`` counter, None before Linux 4.13.
+
+    >>> oom_count("pgfault 10\\noom_kill 3\\n")
+    3
+    """
+    for line in vmstat.splitlines():
+        k, _, v = line.partition(" ")
+        if k == "oom_kill":
+            return int(v)
+    return None
+
+
+def victims(log: str) -> list[tuple[int, str]]:
+    """(pid, name) of each OOM kill in kernel log text, oldest first; one per kill, whether the
+    line is "Out of memory: Killed process 1234 (python3)", the memory cgroup's "Memory cgroup out
+    of memory: Killed process ..." or only the "oom-kill:...,task=python3,pid=1234" summary.
+
+    >>> victims("oom-kill:constraint=CONSTRAINT_MEMCG,task=python3,pid=12,uid=0\\n"
+    ...         "Memory cgroup out of memory: Killed process 12 (python3) total-vm:1kB\\n")
+    [(12, 'python3')]
+    """
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None  # an oom-kill: summary, waiting for its Killed line
+    for line in log.splitlines():
+        m = _KILLED.search(line)
+        if m:
+            out.append((int(m.group(1)), m.group(2)))
+            pending = None
+            continue
+        m = _TASK.search(line)
+        if m:
+            if pending is not None:
+                out.append(pending)
+            pending = (int(m.group(2)), m.group(1))
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def read_psi() -> dict[str, str] | None:
+    if not PSI_DIR.is_dir():
+        return None
+    out = {}
+    for name in RESOURCES:
+        try:
+            out[name] = (PSI_DIR / name).read_text()
+        except OSError:  # psi=0: the directory exists but the files fail with EOPNOTSUPP
+            continue
+    return out or None
+
+
+def read_kernel_log() -> str | None:
+    """The kernel log's messages (no prefixes), or None when neither /dev/kmsg nor dmesg can be
+    read (needs CAP_SYSLOG, or kernel.dmesg_restrict=0)."""
+    try:
+        fd = os.open(KMSG, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        fd = None
+    if fd is not None:
+        lines = []
+        try:
+            for _ in range(KMSG_RECORDS):
+                try:
+                    rec = os.read(fd, 8192)
+                except BlockingIOError:
+                    break
+                except OSError as e:  # EPIPE: a record was overwritten while reading; go on
+                    if e.errno == 32:
+                        continue
+                    break
+                if not rec:
+                    break
+                lines.append(rec.split(b";", 1)[-1].split(b"\n", 1)[0].decode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+        return "\n".join(lines)
+    try:
+        p = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=5, errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout if p.returncode == 0 else None
+
+
+@dataclass
+class OomTracker:
+    """The kill count between ticks and the named victims of the last OOM_WINDOW seconds."""
+    last: int | None = None
+    kills: deque = field(default_factory=deque)  # OomKill, oldest first
+    named: set = field(default_factory=set)  # pids already reported (the log holds old kills too)
+
+    def update(self, count: int | None, now: float, log_reader=read_kernel_log) -> None:
+        if count is None:
+            return
+        if self.last is None:  # the first reading: kills before the console started are history
+            self.last = count
+            self._seed(log_reader)
+            return
+        new = count - self.last if count >= self.last else count
+        self.last = count
+        if new > 0:
+            log = log_reader()
+            found = [v for v in victims(log or "") if v[0] not in self.named]
+            found = found[-new:]
+            for pid, name in found:
+                self.named.add(pid)
+                self.kills.append(OomKill(at=now, pid=pid, name=clean(name, NAME_LIMIT)))
+            for _ in range(new - len(found)):
+                self.kills.append(OomKill(at=now, pid=None, name=None))
+        while self.kills and self.kills[0].at < now - OOM_WINDOW:
+            self.kills.popleft()
+
+    def _seed(self, log_reader) -> None:
+        # Old kills still in the ring buffer are not new: remember their pids. Reading the log
+        # once at start only when the counter says there were any.
+        if self.last:
+            self.named.update(pid for pid, _ in victims(log_reader() or ""))
+
+
+class PressureCollector:
+    name = "pressure"
+    model = Pressure
+    interval = 0.0  # four small /proc files; the kernel log only when oom_kill rose
+
+    def __init__(self) -> None:
+        self._prev: dict[str, str] | None = None
+        self._prev_at = time.monotonic()
+        self.oom = OomTracker()
+
+    def collect(self, now: float) -> Pressure:
+        raw = read_psi()
+        resources = shape(raw, self._prev, now - self._prev_at)
+        self._prev, self._prev_at = raw, now
+        try:
+            count = oom_count(VMSTAT.read_text())
+        except OSError:
+            count = None
+        self.oom.update(count, time.time())
+        return Pressure(present=raw is not None, resources=resources, oom_kills_total=count,
+                        oom_kills_recent=None if count is None else len(self.oom.kills),
+                        oom_recent=list(self.oom.kills))
+
+    def series(self, data: Pressure) -> dict[str, float]:
+        return {f"pressure.{r.name}.{kind}": s.avg10 for r in data.resources
+                for kind, s in (("some", r.some), ("full", r.full)) if s is not None}
