@@ -76,6 +76,10 @@ class Verdict(BaseModel):
     reason: str = Field(description="one line in plain words")
     top: list[ProcessRef] = Field(default_factory=list,
                                   description="top processes by the resource this check judges")
+    pending: str | None = Field(None, description="the level this value is past but still inside its "
+                                "hold for (warning or critical); null when nothing is coming")
+    pending_in: float | None = Field(None, description="seconds until ``pending`` is reached if "
+                                     "the value stays")
 
     @property
     def key(self) -> str:
@@ -212,12 +216,15 @@ class Judge:
         tracker = self._trackers.setdefault(key, Tracker())
         st = tracker.step(now, m.value, lv)
         crossed = {"ok": None, "warning": t.warning, "critical": t.critical}[st]
+        coming = tracker.pending(now, lv)
         return Verdict(
             check=info.name, area=info.area, subject=subject, state=st, value=m.value,
             unit=info.unit, threshold=crossed, warning=t.warning, critical=t.critical,
             since=now if tracker.since is None else tracker.since,
             reason=reason(info, m, st, t, own=tuple(x is not None for x in m.levels or (None, None))),
-            top=top_processes(snap, m.top) if st != "ok" else [],
+            top=top_processes(snap, m.top) if st != "ok" or coming else [],
+            pending=coming[0] if coming else None,
+            pending_in=round(coming[1], 1) if coming else None,
         )
 
 

@@ -75,6 +75,23 @@ class Tracker:
             self.state = new
         return self.state
 
+    def pending(self, now: float, lv: Levels) -> tuple[str, float] | None:
+        """The worst level past but still inside its hold: (level, seconds left if it stays);
+        None when nothing is coming. The state itself is unchanged (see ``step``).
+
+        >>> lv = Levels.of(Threshold(warning=90, critical=98, for_=60))
+        >>> t = Tracker(); t.step(0, 99, lv); t.pending(20, lv)
+        'ok'
+        ('critical', 40.0)
+        """
+        for name in ("critical", "warning"):
+            start = self.holding.get(name)
+            if start is not None and RANK[name] > RANK.get(self.state, 0):
+                left = lv.for_ - (now - start)
+                if left > 0:
+                    return name, left
+        return None
+
 
 
 def sensor_threshold(t: Threshold, high: float | None, crit: float | None) -> Threshold:

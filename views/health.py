@@ -48,6 +48,32 @@ class HealthReport(BaseModel):
     checks: int = Field(description="how many checks this sample has a verdict for (unknown included)")
     verdicts: list[Verdict] = Field(description="every check that is not ok, worst first")
     unavailable: dict[str, str] = Field(description="areas that could not be collected, and why")
+    pending: list[Pending] = Field(default_factory=list, description="values past a level but still "
+                                   "inside its hold: what is coming if they stay (status unchanged)")
+
+
+class Pending(BaseModel):
+    check: str
+    area: str
+    subject: str = ""
+    level: Literal["warning", "critical"] = Field(description="the state it will reach if it stays")
+    in_seconds: float = Field(description="seconds left of the hold if the value stays past the level")
+    value: float | None
+    reason: str = Field(description='e.g. "cpu_percent critical in 40 s if it stays"')
+
+
+def pending_of(verdicts) -> list[Pending]:
+    """Values past a level but inside its hold: the soonest first (the verdicts stay as they are)."""
+    out = [Pending(check=v.check, area=v.area, subject=v.subject, level=v.pending,
+                   in_seconds=v.pending_in, value=v.value, reason=pending_text(v))
+           for v in verdicts if getattr(v, "pending", None) and v.pending_in is not None]
+    return sorted(out, key=lambda p: (p.level != "critical", p.in_seconds))
+
+
+def pending_text(v) -> str:
+    """ "cpu_percent critical in 40 s if it stays" """
+    who = f"{v.check} {v.subject}" if v.subject else v.check
+    return f"{who} {v.pending} in {fmt(max(1.0, v.pending_in), 's')} if it stays"
 
 
 class EventList(BaseModel):
@@ -84,6 +110,8 @@ def text_lines(snap) -> list[str]:
         top = ", ".join(f"{p.name} ({p.pid})" for p in v.top)
         lines.append(f"{v.state.upper():8} {who}: {v.reason} (since {clock(v.since)})"
                      + (f" top: {top}" if top else ""))
+    for p in pending_of(snap.verdicts):
+        lines.append(f"{'PENDING':8} {p.reason}")
     for area, why in snap.unavailable.items():
         n = sum(1 for v in snap.verdicts if v.area == area and v.state == "unknown")
         judged = f" ({n} check{'' if n == 1 else 's'} cannot be judged)" if n else ""
@@ -123,6 +151,7 @@ def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
         status=st, reason=unknown_reason(snap), seq=snap.seq, taken_at=snap.taken_at,
         checks=len(snap.verdicts),
         verdicts=problems(snap.verdicts), unavailable=dict(snap.unavailable),
+        pending=pending_of(snap.verdicts),
     ).model_dump_json().encode())
     return Response(body, status_code=status, media_type="application/json")
 
@@ -155,7 +184,7 @@ def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
 def health_context(snap, event_log=None, scope: str = DISPLAY) -> dict:
     """What partials/health.html shows, for one scope."""
     return dict(snap=snap, full=scope == FULL, state=state(snap), headline=headline(snap),
-                problems=listed(snap), judge_error=snap.judge_error,
+                problems=listed(snap), judge_error=snap.judge_error, pending=pending_of(snap.verdicts),
                 bad=sum(1 for v in snap.verdicts if v.state != "ok"),
                 unknown_reason=unknown_reason(snap), checks=len(snap.verdicts),
                 unavailable=snap.unavailable, events=banner_events(snap.taken_at, event_log))
