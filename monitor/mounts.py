@@ -3,8 +3,9 @@
 Mounts come from /proc/self/mountinfo (not psutil.disk_partitions) because only mountinfo tells a
 bind mount from the filesystem it shows: both carry the same device number, and the bind mount's
 ``root`` is a sub-directory. Pseudo filesystems (proc, cgroup, tmpfs, squashfs snap images that are
-always 100 % full, ...) are skipped, and each filesystem is listed once, at its primary mount
-point, with the other places it is mounted.
+always 100 % full, ...) are skipped, except the tmpfs mounts that fill up and hurt (/dev/shm, /run,
+/tmp and the ``tmpfs_mounts`` setting); each filesystem is listed once, at its primary mount
+point, with the other places it is mounted (bind mounts, and overlays writing to it).
 
 Each ``os.statvfs`` runs in its own daemon thread with a short deadline (``Statvfs``): a hung NFS
 server makes that one filesystem "not answering", never the tick. A mount whose call is still
@@ -30,6 +31,9 @@ PSEUDO_FSTYPES = frozenset({
     "iso9660", "mqueue", "nsfs", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs",
     "selinuxfs", "squashfs", "sysfs", "tmpfs", "tracefs",
 })
+# tmpfs mounts that fill up and hurt (shared memory, runtime state, temporary files): listed and
+# judged like disks, with those named in the ``tmpfs_mounts`` setting. Other tmpfs stay pseudo.
+TMPFS_MOUNTS = ("/dev/shm", "/run", "/tmp")
 # Mount points under these are kernel views or another runtime's private layers (node_exporter's list).
 PSEUDO_MOUNT_RE = re.compile(
     r"^/(dev|proc|sys|run/credentials/.+|run/containerd/.+|var/lib/docker/.+"
@@ -44,6 +48,7 @@ class Mount:
     fstype: str
     source: str
     options: frozenset[str]
+    super_options: str = ""  # the filesystem's own options (overlay: lowerdir=,upperdir=,workdir=)
 
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
@@ -66,30 +71,65 @@ def parse_mountinfo(text: str) -> list[Mount]:
         if len(f) < 6 or len(r) < 2:
             continue
         mounts.append(Mount(device_id=f[2], root=_unescape(f[3]), mountpoint=_unescape(f[4]),
-                            fstype=r[0], source=_unescape(r[1]), options=frozenset(f[5].split(","))))
+                            fstype=r[0], source=_unescape(r[1]), options=frozenset(f[5].split(",")),
+                            super_options=_unescape(r[2]) if len(r) > 2 else ""))
     return mounts
 
 
-def is_pseudo(m: Mount) -> bool:
+def is_pseudo(m: Mount, tmpfs: Iterable[str] = TMPFS_MOUNTS) -> bool:
+    if m.fstype == "tmpfs" and m.mountpoint in set(tmpfs):
+        return False  # a tmpfs that matters (TMPFS_MOUNTS, the tmpfs_mounts setting)
     return m.fstype in PSEUDO_FSTYPES or bool(PSEUDO_MOUNT_RE.match(m.mountpoint))
 
 
-def real_filesystems(mounts: Iterable[Mount]) -> list[tuple[Mount, list[str]]]:
+def overlay_upper(m: Mount) -> str | None:
+    """An overlay's upper directory (where its writes, and so its space, go); None if read-only."""
+    if m.fstype != "overlay":
+        return None
+    for opt in re.split(r"(?<!\\),", m.super_options):
+        if opt.startswith("upperdir="):
+            return opt[len("upperdir="):].replace("\\,", ",")
+    return None
+
+
+def _device_of(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+
+
+def real_filesystems(mounts: Iterable[Mount], tmpfs: Iterable[str] = TMPFS_MOUNTS,
+                     device_of: Callable[[str], str | None] = _device_of,
+                     ) -> list[tuple[Mount, list[str]]]:
     """Each real filesystem once: (primary mount, other mount points of the same filesystem).
 
     The primary mount is the one showing the filesystem's root directory (not a bind mount of a
     sub-directory), then the shortest mount point. A mount point mounted over later keeps only
-    its last mount (what a path lookup reaches). Order follows the mount points, "/" first.
+    its last mount (what a path lookup reaches). An overlay whose upper directory is on a listed
+    filesystem shows that filesystem's space (statvfs answers for the upper layer): it is another
+    place that filesystem is mounted, not a filesystem of its own. Order follows the mount
+    points, "/" first. ``tmpfs``: the tmpfs mount points listed (``is_pseudo``).
     """
+    tmpfs = frozenset(TMPFS_MOUNTS) | frozenset(tmpfs)
     last_at: dict[str, Mount] = {}
     for m in mounts:  # every mount, pseudo ones too: a tmpfs over /home hides the real /home
         last_at[m.mountpoint] = m
     by_device: dict[str, list[Mount]] = {}
-    for m in (m for m in last_at.values() if not is_pseudo(m)):
+    overlays: list[tuple[Mount, str]] = []
+    for m in (m for m in last_at.values() if not is_pseudo(m, tmpfs)):
+        upper = overlay_upper(m)
+        dev = device_of(upper) if upper else None
+        if dev is not None and dev != m.device_id:
+            overlays.append((m, dev))
+            continue
         by_device.setdefault(m.device_id, []).append(m)
+    for m, dev in overlays:  # on a listed filesystem: one more place it shows; else its own row
+        by_device.setdefault(dev if dev in by_device else m.device_id, []).append(m)
     out = []
     for group in by_device.values():
-        group.sort(key=lambda m: (m.root != "/", len(m.mountpoint), m.mountpoint))
+        group.sort(key=lambda m: (m.fstype == "overlay", m.root != "/", len(m.mountpoint), m.mountpoint))
         out.append((group[0], sorted(m.mountpoint for m in group[1:])))
     out.sort(key=lambda pair: pair[0].mountpoint)
     return out
@@ -114,12 +154,13 @@ STATVFS_TIMEOUT = 0.5  # seconds one filesystem may take to answer before it is 
 STATVFS_FIELDS = ("f_blocks", "f_bfree", "f_bavail", "f_frsize", "f_files", "f_ffree")
 
 
-def read_mounts(path: str = "/proc/self/mountinfo") -> list[tuple[Mount, list[str]]]:
+def read_mounts(path: str = "/proc/self/mountinfo",
+                tmpfs: Iterable[str] = TMPFS_MOUNTS) -> list[tuple[Mount, list[str]]]:
     """The real filesystems of this host, each once (``real_filesystems``). Bytes decoded as the
     OS decodes paths: Mount.mountpoint is the path statvfs needs (a mount point with \\xff holds
     "\\udcff"); only the model's strings are cleaned."""
     with open(path, "rb") as f:
-        return real_filesystems(parse_mountinfo(os.fsdecode(f.read())))
+        return real_filesystems(parse_mountinfo(os.fsdecode(f.read())), tmpfs)
 
 
 class Statvfs:

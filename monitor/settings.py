@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     collector_timeout: float = Field(
         5.0, gt=0, description="a collection slower than this is reported unavailable (hung mount, sensor)"
     )
+    # Disks (monitor/mounts.py): tmpfs mounts listed and judged like disks, besides /dev/shm, /run, /tmp.
+    tmpfs_mounts: list[str] = Field(
+        default_factory=list, description="tmpfs mount points judged for space and inodes, "
+                                          "besides /dev/shm, /run and /tmp")
     # Processes (monitor/collectors/processes.py, views/processes.py).
     process_interval: float = Field(
         2.0, ge=0.5, le=60, description="seconds between two reads of the process table (the costliest area)"

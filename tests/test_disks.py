@@ -55,11 +55,14 @@ def test_parse_mountinfo_reads_fields_and_unescapes_octal():
 def test_pseudo_filesystems_are_skipped_and_real_ones_kept():
     mounts = parse_mountinfo(MOUNTINFO)
     pseudo = {m.mountpoint for m in mounts if is_pseudo(m)}
-    assert pseudo == {"/proc", "/sys", "/dev", "/dev/shm", "/run", "/sys/fs/cgroup",
+    assert pseudo == {"/proc", "/sys", "/dev", "/sys/fs/cgroup",
                       "/snap/core22/1380", "/var/lib/docker/overlay2/abc/merged"}
     shown = [m.mountpoint for m, _ in real_filesystems(mounts)]
-    # Network filesystems are real (and are the ones that hang): kept.
-    assert shown == ["/", "/boot", "/mnt/backup disk", "/mnt/nfs", "/srv"]
+    # Network filesystems are real (and are the ones that hang): kept. So are the tmpfs that
+    # fill up and hurt (issue 12): /dev/shm, /run (and /tmp, and the tmpfs_mounts setting).
+    assert shown == ["/", "/boot", "/dev/shm", "/mnt/backup disk", "/mnt/nfs", "/run", "/srv"]
+    other = parse_mountinfo("30 26 0:40 / /run/user/1000 rw - tmpfs tmpfs rw\n")
+    assert real_filesystems(other) == [] and real_filesystems(other, ["/run/user/1000"])
 
 
 def test_bind_mount_is_shown_once_at_the_filesystem_root():
@@ -167,7 +170,7 @@ def statvfs_fields(blocks, free, frsize=4096, files=100, ffree=40):
 
 
 def test_shape_from_a_literal_reading_fullest_first_not_answering_before_all():
-    filesystems = real_filesystems(parse_mountinfo(MOUNTINFO))
+    filesystems = [(m, o) for m, o in real_filesystems(parse_mountinfo(MOUNTINFO)) if m.fstype != "tmpfs"]
     usage = {"/": statvfs_fields(1000, 500), "/boot": statvfs_fields(1000, 100),
              "/mnt/backup disk": statvfs_fields(1000, 900), "/srv": statvfs_fields(1000, 800),
              "/mnt/nfs": "not answering after 0.5 s"}
@@ -254,7 +257,8 @@ def test_collector_on_this_machine():
     assert root.error is None and 0 <= root.percent <= 100
     assert root.total == psutil.disk_usage("/").total
     assert root.fill_rate is None  # the window is far shorter than FILL_MIN_SPAN
-    assert not any(fs.fstype in ("proc", "sysfs", "tmpfs", "cgroup2") for fs in data.filesystems)
+    assert not any(fs.fstype in ("proc", "sysfs", "cgroup2") for fs in data.filesystems)
+    assert all(fs.mountpoint in ("/dev/shm", "/run", "/tmp") for fs in data.filesystems if fs.fstype == "tmpfs")
     # Fullest first: the order a clipped wall card relies on.
     percents = [fs.percent for fs in data.filesystems if fs.percent is not None]
     assert percents == sorted(percents, reverse=True)
@@ -262,3 +266,95 @@ def test_collector_on_this_machine():
     series = c.series(data)
     assert series["disks./.percent"] == root.percent
     assert "disks.read_bytes_per_s" in series and "disks.write_bytes_per_s" in series
+
+
+# ---- issue 12: overlays and binds not judged twice, the tmpfs that matter judged --------------------
+
+def test_an_overlay_writing_to_a_listed_filesystem_is_another_place_it_shows():
+    text = ("60 1 253:0 / / rw - xfs /dev/mapper/rl-root rw\n"
+            "80 60 0:70 / /srv/merged rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n"
+            "81 60 0:71 / /srv/ro rw - overlay overlay ro,lowerdir=/l:/m\n")
+    devices = {"/u": "253:0"}
+    [(root, others), (ro, _)] = real_filesystems(parse_mountinfo(text), device_of=devices.get)
+    assert root.mountpoint == "/" and others == ["/srv/merged"]
+    assert ro.mountpoint == "/srv/ro"  # a read-only overlay writes nowhere: its own (full) row
+    # An upper directory on no listed filesystem: the overlay is its own row.
+    assert len(real_filesystems(parse_mountinfo(text), device_of={"/u": "9:9"}.get)) == 3
+
+
+def _run(*cmd):
+    import subprocess
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """mount(8) as root, unmounted at teardown. Under CI=true a mount that cannot be made fails."""
+    made = []
+
+    def mount(*args):
+        target = args[-1]
+        r = _run("mount", *args)
+        if r.returncode != 0:
+            why = f"cannot mount {' '.join(args)}: {r.stderr.strip() or r.returncode}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(why)
+            pytest.skip(why)
+        made.append(target)
+        return target
+
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mount tests need root")
+        pytest.skip("mount tests need root")
+    yield mount
+    for target in reversed(made):
+        _run("umount", "-l", target)
+
+
+def test_a_real_tmpfs_filled_to_99_percent_is_listed_and_critical(tmp_path, mounted):
+    from monitor.health import Judge
+    from monitor.thresholds import Thresholds
+    from tests.test_health import snap
+
+    mp = tmp_path / "scratch"
+    mp.mkdir()
+    mounted("-t", "tmpfs", "-o", "size=4m,nr_inodes=200", "tmpfs", str(mp))
+    c = DisksCollector(tmpfs_mounts=[str(mp)])
+    assert str(mp) not in [fs.mountpoint for fs in DisksCollector().collect(time.monotonic()).filesystems]
+    total = os.statvfs(mp).f_blocks * os.statvfs(mp).f_frsize
+    with open(mp / "fill", "wb") as f:
+        f.write(b"\0" * (total * 99 // 100))
+    for i in range(195):  # and inodes: 197 of 200 (the root directory and the fill file too)
+        (mp / f"f{i}").touch()
+    data = c.collect(time.monotonic())
+    [fs] = [fs for fs in data.filesystems if fs.mountpoint == str(mp)]
+    assert fs.fstype == "tmpfs" and fs.error is None and fs.percent >= 98.5
+    assert fs.inodes_total == 200 and fs.inodes_percent >= 95
+    verdicts = Judge(Thresholds())(snap(t=0.0, disks=data))
+    by_key = {v.key: v for v in verdicts if v.subject == str(mp)}
+    assert by_key[f"disks_percent:{mp}"].state == "critical"
+    assert by_key[f"disks_inodes_percent:{mp}"].state == "critical"
+
+
+def test_a_real_overlay_on_a_listed_filesystem_is_not_judged_twice(tmp_path, mounted):
+    from monitor.health import Judge
+    from monitor.thresholds import Thresholds
+    from tests.test_health import snap
+
+    base = tmp_path / "base"  # a tmpfs of our own under the overlay: a listed filesystem we know
+    base.mkdir()
+    mounted("-t", "tmpfs", "-o", "size=4m", "tmpfs", str(base))
+    for d in ("lower", "upper", "work", "merged"):
+        (base / d).mkdir()
+    merged = base / "merged"
+    mounted("-t", "overlay", "-o", f"lowerdir={base}/lower,upperdir={base}/upper,workdir={base}/work",
+            "overlay", str(merged))
+    data = DisksCollector(tmpfs_mounts=[str(base)]).collect(time.monotonic())
+    shown = [fs.mountpoint for fs in data.filesystems]
+    assert str(merged) not in shown and shown.count(str(base)) == 1
+    [fs] = [fs for fs in data.filesystems if fs.mountpoint == str(base)]
+    assert str(merged) in fs.also_mounted_at
+    verdicts = Judge(Thresholds())(snap(t=0.0, disks=data))
+    assert not [v for v in verdicts if v.subject == str(merged)]
+    assert [v.check for v in verdicts if v.subject == str(base)].count("disks_percent") == 1

@@ -38,6 +38,7 @@ from monitor.mounts import (  # noqa: F401 - the names callers import from here
     PSEUDO_FSTYPES,
     PSEUDO_MOUNT_RE,
     STATVFS_TIMEOUT,
+    TMPFS_MOUNTS,
     Mount,
     Statvfs,
     is_pseudo,
@@ -221,7 +222,8 @@ class DisksCollector:
     interval = 0.0
 
     def __init__(self, statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
-                 timeout: float = STATVFS_TIMEOUT) -> None:
+                 timeout: float = STATVFS_TIMEOUT, tmpfs_mounts: Iterable[str] = ()) -> None:
+        self.tmpfs_mounts = (*TMPFS_MOUNTS, *tmpfs_mounts)  # the tmpfs listed (monitor/mounts.py)
         self._statvfs = Statvfs(statvfs, timeout)
         self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN)  # mount point -> used bytes over time
         self._prev: DisksRaw | None = None
@@ -232,7 +234,7 @@ class DisksCollector:
         return self._statvfs.read(mountpoints)
 
     def read(self) -> DisksRaw:
-        filesystems = read_mounts()
+        filesystems = read_mounts(tmpfs=self.tmpfs_mounts)
         usage = self.read_usage([m.mountpoint for m, _ in filesystems])
         io = {k: v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
         return DisksRaw(filesystems, usage, io)
