@@ -27,7 +27,7 @@ A scenario file::
 
 Series names: ``disks.<mount point>.used`` (bytes, units B/KiB/MiB/GiB), otherwise
 ``<area>.<field>`` set on that area's model (``cpu.percent``, ``memory.percent``,
-``pressure.memory_full_avg60``...). A check never seen non-ok has no timeline entry; the state
+``pressure.memory_full``, ``pressure.oom_kills_recent``: see ``_pressure``). A check never seen non-ok has no timeline entry; the state
 before the first entry is ok.
 """
 from __future__ import annotations
@@ -205,6 +205,12 @@ def _areas(scenario: Scenario, t: float, disks: ReplayDisks | None) -> dict[str,
     models = {a.name: a.collector.model for a in AREAS} if isinstance(AREAS, (list, tuple)) else \
         {name: a.collector.model for name, a in AREAS.items()}
     for area, values in fields.items():
+        if area == "pressure":
+            try:
+                out[area] = _pressure(values)
+            except ImportError:  # a console before the pressure area: nothing to judge
+                pass
+            continue
         base = dict(BASE.get(area, {}))
         base.update(values)
         if area == "cpu" and "load_per_core" in values:
@@ -214,6 +220,23 @@ def _areas(scenario: Scenario, t: float, disks: ReplayDisks | None) -> dict[str,
         disks.now = t
         out["disks"] = disks.collect(t)
     return out
+
+
+def _pressure(values: dict[str, float]) -> Any:
+    """``pressure.<resource>_<some|full>`` (avg10 = avg60 = avg300, %), ``pressure.oom_kills_recent``."""
+    from .collectors.pressure import Pressure, Resource, Stall
+
+    def stall(name: str) -> Any:
+        v = values.get(name)
+        return None if v is None else Stall.model_construct(avg10=v, avg60=v, avg300=v, total=0, per_s=None)
+
+    resources = [Resource.model_construct(name=r, some=stall(f"{r}_some"), full=stall(f"{r}_full"))
+                 for r in ("cpu", "memory", "io")]
+    kills = values.get("oom_kills_recent")
+    return Pressure.model_construct(present=True, resources=resources,
+                                    oom_kills_total=None if kills is None else int(kills),
+                                    oom_kills_recent=None if kills is None else int(kills),
+                                    oom_recent=[])
 
 
 # ---- the replay ---------------------------------------------------------------------------
