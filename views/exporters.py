@@ -163,6 +163,7 @@ def _pressure(d) -> Iterator[Metric | None]:
         return None if s is None else s.total / 1e6
     for res, kind, name, doc in (
             ("cpu", "some", "cpu_waiting", "Total time in seconds that processes have waited for CPU time"),
+            ("cpu", "full", "cpu_stalled", "Total time in seconds no process could make progress due to CPU congestion"),
             ("memory", "some", "memory_waiting", "Total time in seconds that processes have waited for memory"),
             ("memory", "full", "memory_stalled", "Total time in seconds no process could make progress due to memory congestion"),
             ("io", "some", "io_waiting", "Total time in seconds that processes have waited due to IO congestion"),
