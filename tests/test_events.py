@@ -320,5 +320,40 @@ def test_api_events_shows_the_reopened_the_stopped_and_the_reboot(tmp_path, make
     events = events.get("events", events) if isinstance(events, dict) else events
     checks = {e["check"]: e for e in events}
     assert checks["system_reboot"]["reason"].startswith("host rebooted at ")
+    assert c.get("/dashboard").status_code == 200  # (its banner lists the last hour's events only)
     # No collectors: nothing judges memory or disks again yet, so both read as ended at t=1 so far.
     assert checks["memory_percent"]["end"] == 1.0 and checks["memory_percent"]["interrupted"]
+
+
+class FixedMemory:
+    """A memory area at a fixed percentage (the app's own sampler and judge, no host)."""
+    name = "memory"
+    interval = 0.0
+
+    def __init__(self, pct):
+        self.pct = pct
+        self.model = type(memory(pct))
+
+    def collect(self, now):
+        return memory(self.pct)
+
+    def series(self, data):
+        return {}
+
+
+def test_api_events_across_app_lifetimes(tmp_path, make_client):
+    def lifetime(pct):
+        c = make_client(collectors=[FixedMemory(pct)], tick=60, data_dir=tmp_path, thresholds=TH)
+        body = c.get("/api/events").json()["events"]
+        c.__exit__(None, None, None)  # shutdown: the open event written with its last moment
+        return [e for e in body if e["check"] == "memory_percent"]
+
+    [first] = lifetime(90)
+    assert first["end"] is None and first["gaps"] == []
+    [second] = lifetime(90)  # still critical at the next start: the same episode, the gap noted
+    assert second["id"] == first["id"] and second["end"] is None and len(second["gaps"]) == 1
+    assert [s for _, s in second["states"]] == ["critical", "stopped", "critical"]
+    [third] = lifetime(10)  # ok at the next start: it ended while the console was stopped
+    assert third["id"] == first["id"] and third["interrupted"]
+    assert third["note"] == "ended while the console was stopped"
+    assert third["end"] <= second["gaps"][0][1] + 120
