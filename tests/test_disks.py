@@ -350,11 +350,14 @@ def test_a_real_overlay_on_a_listed_filesystem_is_not_judged_twice(tmp_path, mou
     merged = base / "merged"
     mounted("-t", "overlay", "-o", f"lowerdir={base}/lower,upperdir={base}/upper,workdir={base}/work",
             "overlay", str(merged))
-    data = DisksCollector(tmpfs_mounts=[str(base)]).collect(time.monotonic())
+    bind = tmp_path / "bind"  # and a bind mount of a directory of the same filesystem
+    bind.mkdir()
+    mounted("--bind", str(base / "lower"), str(bind))
+    data = DisksCollector(tmpfs_mounts=[str(base), str(bind)]).collect(time.monotonic())
     shown = [fs.mountpoint for fs in data.filesystems]
-    assert str(merged) not in shown and shown.count(str(base)) == 1
+    assert str(merged) not in shown and str(bind) not in shown and shown.count(str(base)) == 1
     [fs] = [fs for fs in data.filesystems if fs.mountpoint == str(base)]
-    assert str(merged) in fs.also_mounted_at
+    assert sorted(fs.also_mounted_at) == sorted([str(bind), str(merged)])
     verdicts = Judge(Thresholds())(snap(t=0.0, disks=data))
-    assert not [v for v in verdicts if v.subject == str(merged)]
+    assert not [v for v in verdicts if v.subject in (str(merged), str(bind))]
     assert [v.check for v in verdicts if v.subject == str(base)].count("disks_percent") == 1
