@@ -171,3 +171,26 @@ def test_a_real_oom_kill_in_a_memory_cgroup_is_reported_with_its_victim(make_cli
     client = make_client(collectors=[c])
     body = client.get("/api/health").text
     assert "pressure_oom_kills" in body and "the kernel killed" in body
+
+
+def test_an_oom_kill_becomes_an_event_named_after_its_victim():
+    """The check pressure_oom_kills leaves ok on the first kill, so monitor/events.py records
+    the episode with the victim in its reason; it ends when the kill leaves the window."""
+    from monitor.collectors.pressure import OomKill, Pressure
+    from monitor.events import EventLog
+    from monitor.health import Judge
+    from monitor.sampler import Snapshot
+    from monitor.thresholds import Thresholds
+
+    def snap(t: float, kills: list) -> Snapshot:
+        p = Pressure(present=True, resources=shape({"cpu": CPU, "memory": MEMORY, "io": IO}, None, 0),
+                     oom_kills_total=len(kills), oom_kills_recent=len(kills), oom_recent=kills)
+        s = Snapshot(seq=1, taken_at=t, areas={"pressure": p}, unavailable={})
+        return s
+    judge, log = Judge(Thresholds()), EventLog(None)
+    for t, kills in ((1000.0, []), (1001.0, [OomKill(at=1001.0, pid=1234, name="python3")]), (1700.0, [])):
+        verdicts = judge(snap(t, kills))
+        log.update(t, verdicts, {"pressure"})
+    (ev,) = [e for e in log.recent() if e.check == "pressure_oom_kills"]
+    assert ev.state == "warning" and ev.end == 1700.0
+    assert ev.reason.startswith("the kernel killed 1 process (python3) for lack of memory")
