@@ -57,6 +57,9 @@ class ProcessRef(BaseModel):
     cpu_percent: float | None = None
     rss: int | None = None
     ppid: int | None = None  # for a zombie, the parent that has not reaped it
+    started: float | None = None  # create_time: with pid, the process's identity (PIDs are reused)
+    command: str | None = None  # the masked, shortened command line (none for the display scope)
+    unit: str | None = None  # the systemd unit (service or scope) where known
 
 
 class Verdict(BaseModel):
@@ -125,8 +128,32 @@ def top_processes(snap, kind: str | None, n: int = 3) -> list[ProcessRef]:
         rows = list(getattr(procs, "top_memory", []))
     else:
         rows = [r for r in getattr(procs, "rows", []) if r.status == "zombie"]
-    return [ProcessRef(pid=r.pid, name=r.name, cpu_percent=r.cpu_percent, rss=r.rss, ppid=r.ppid)
+    return [ProcessRef(pid=r.pid, name=r.name, cpu_percent=r.cpu_percent, rss=r.rss, ppid=r.ppid,
+                       started=getattr(r, "create_time", None),
+                       command=_short(getattr(r, "command", None)), unit=unit_of_pid(r.pid))
             for r in rows[:n]]
+
+
+TOP_COMMAND_LIMIT = 120  # characters of a culprit's (already masked) command line
+
+
+def _short(command: str | None) -> str | None:
+    if not command:
+        return None
+    return command if len(command) <= TOP_COMMAND_LIMIT else command[:TOP_COMMAND_LIMIT - 1] + "…"
+
+
+def unit_of_pid(pid: int, proc: str = "/proc") -> str | None:
+    """The systemd unit of a process from /proc/PID/cgroup; None where unknown (gone, no systemd)."""
+    from .process_shape import parse_cgroup, systemd_path, unit_of
+    from .text import clean
+    try:
+        with open(f"{proc}/{int(pid)}/cgroup", "rb") as f:
+            raw = f.read(65536)
+    except OSError:
+        return None
+    cgroups = parse_cgroup("\n".join(clean(line, 4096) for line in raw.splitlines()))
+    return unit_of(systemd_path(cgroups))[0]
 
 
 class Judge:

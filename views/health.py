@@ -86,6 +86,14 @@ def problems(verdicts) -> list[Verdict]:
     return sorted(bad, key=lambda v: (-SEVERITY[v.state], v.since))
 
 
+def scoped(verdicts: list[Verdict], scope: str) -> list[Verdict]:
+    """The display scope never gets command lines: its culprits keep pid, started, name, unit."""
+    if scope == FULL:
+        return verdicts
+    return [v.model_copy(update={"top": [p.model_copy(update={"command": None}) for p in v.top]})
+            if any(p.command for p in v.top) else v for v in verdicts]
+
+
 def listed(snap) -> list[Verdict]:
     """The problems to list one by one: the unknown verdicts of an unreadable area are told once,
     as that area's line (one cause, one line), not once per check."""
@@ -147,10 +155,11 @@ def health(request: Request, snap: SnapshotDep, settings: SettingsDep,
     if _wants_text(request, format):
         body = snap.memo("health:text", lambda: "\n".join(text_lines(snap)) + "\n")
         return PlainTextResponse(body, status_code=status)
-    body = snap.memo("health:json", lambda: HealthReport(
+    scope = scope_of(request)
+    body = snap.memo(f"health:json:{scope}", lambda: HealthReport(
         status=st, reason=unknown_reason(snap), seq=snap.seq, taken_at=snap.taken_at,
         checks=len(snap.verdicts),
-        verdicts=problems(snap.verdicts), unavailable=dict(snap.unavailable),
+        verdicts=scoped(problems(snap.verdicts), scope), unavailable=dict(snap.unavailable),
         pending=pending_of(snap.verdicts),
     ).model_dump_json().encode())
     return Response(body, status_code=status, media_type="application/json")
@@ -172,7 +181,10 @@ def alert_rules_route(settings: SettingsDep) -> Response:
 # --- the banner at the top of the dashboard and /wall ----------------------------------------
 def health_card(request: Request, snap) -> Markup:
     """The overall state, the reasons and the last events (partials/health.html), once per snapshot."""
-    return render_health(snap, events_of(request), scope_of(request))
+    # Nothing to click on /wall: its banner is rendered as the display scope's (no links, no
+    # command lines) whoever looks at it.
+    scope = DISPLAY if request.url.path.rstrip("/") == "/wall" else scope_of(request)
+    return render_health(snap, events_of(request), scope)
 
 
 def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
@@ -184,7 +196,7 @@ def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
 def health_context(snap, event_log=None, scope: str = DISPLAY) -> dict:
     """What partials/health.html shows, for one scope."""
     return dict(snap=snap, full=scope == FULL, state=state(snap), headline=headline(snap),
-                problems=listed(snap), judge_error=snap.judge_error, pending=pending_of(snap.verdicts),
+                problems=scoped(listed(snap), scope), judge_error=snap.judge_error, pending=pending_of(snap.verdicts),
                 bad=sum(1 for v in snap.verdicts if v.state != "ok"),
                 unknown_reason=unknown_reason(snap), checks=len(snap.verdicts),
                 unavailable=snap.unavailable, events=banner_events(snap.taken_at, event_log))

@@ -1,0 +1,70 @@
+"""The culprit is identifiable (issue 12, item 8): each top process of a verdict carries pid,
+started, name, the masked short command line and the systemd unit; the full-scope dashboard links
+each to /processes/<pid>?started=; the display scope gets neither links nor command lines, in the
+banner or in /api/health."""
+from __future__ import annotations
+
+import os
+
+from monitor.collectors.memory import MemoryCollector
+from monitor.collectors.processes import ProcessesCollector
+from monitor.health import ProcessRef, unit_of_pid
+
+TOKEN = "full-token-0123456789abcdef0123"
+DISPLAY = "display-token-0123456789abcdef"
+WARN = {"memory_percent": {"warning": 0.01, "critical": 100, "for": 0, "clear": 0},
+        "processes_zombies": {"warning": 10_000, "critical": 20_000, "clear": 0}}
+
+
+def bearer(t):
+    return {"Authorization": f"Bearer {t}"}
+
+
+def console(make_client, tmp_path):
+    return make_client(collectors=[MemoryCollector(), ProcessesCollector()], tick=60, thresholds=WARN,
+                       data_dir=tmp_path, token=TOKEN, display_token=DISPLAY, login_attempts=1000)
+
+
+def test_api_health_top_entries_identify_the_process(make_client, tmp_path):
+    c = console(make_client, tmp_path)
+    [v] = c.get("/api/health", headers=bearer(TOKEN)).json()["verdicts"]
+    assert v["top"], v
+    for p in v["top"]:
+        assert {"pid", "started", "name", "command", "unit"} <= p.keys()
+        assert isinstance(p["started"], float) and p["name"]
+    assert any(p["command"] for p in v["top"])
+
+
+def test_display_scope_gets_no_command_lines_from_api_health(make_client, tmp_path):
+    c = console(make_client, tmp_path)
+    for headers in ({}, bearer(DISPLAY)):  # anonymous loopback is the display scope too
+        r = c.get("/api/health", headers=headers)
+        assert r.status_code == 200
+        [v] = r.json()["verdicts"]
+        assert v["top"] and all(p["command"] is None for p in v["top"])
+        assert all(p["started"] is not None for p in v["top"])  # identity stays, text goes
+
+
+def test_full_dashboard_links_each_culprit_display_does_not(make_client, tmp_path):
+    c = console(make_client, tmp_path)
+    full = c.get("/dashboard", headers=bearer(TOKEN)).text
+    top = c.get("/api/health", headers=bearer(TOKEN)).json()["verdicts"][0]["top"]
+    for p in top:
+        assert f'href="/processes/{p["pid"]}?started={p["started"]:.2f}"' in full
+    assert 'class="culprit-command"' in full
+    for headers in ({}, bearer(DISPLAY)):
+        page = c.get("/dashboard", headers=headers).text
+        assert 'class="culprit"' in page
+        assert 'href="/processes/' not in page and 'class="culprit-command"' not in page
+        assert all(p["command"] not in page for p in top if p["command"] and len(p["command"]) > 20)
+    wall = c.get("/wall", headers=bearer(TOKEN)).text
+    assert 'href="/processes/' not in wall
+
+
+def test_unit_of_this_process_is_read_where_known(tmp_path):
+    (tmp_path / "42").mkdir()
+    (tmp_path / "42" / "cgroup").write_text("1:name=systemd:/system.slice/nginx.service\n")
+    assert unit_of_pid(42, proc=str(tmp_path)) == "nginx.service"
+    assert unit_of_pid(43, proc=str(tmp_path)) is None  # gone
+    unit_of_pid(os.getpid())  # reads without raising, whatever this host's cgroups are
+    assert ProcessRef(pid=1, name="x").started is None
