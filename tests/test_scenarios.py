@@ -13,15 +13,15 @@ SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 # Behaviours that need work another engineer of issue 12 is doing (strict: an unexpected pass
 # fails, so the mark is removed as soon as the work lands).
 PENDING = {
-    # J2's trend (d31607e) claims at most 12 x the 600 s window = 2 h ahead, so the 24 h warning
+    # The trend (monitor/trend.py) claims at most 12 x the 600 s window = 2 h ahead, so the 24 h warning
     # level of disks_time_to_full is never reached: a steady fill of 12 h says nothing.
-    "disk_steady_fill": "J2's horizon (12 x 600 s window = 2 h) never reaches the 24 h warning level",
+    "disk_steady_fill": "the trend's horizon (12 x 600 s window = 2 h) never reaches the 24 h warning level",
     # A 10-min window inside a 20-min rotation cycle sees only the rise: critical each cycle.
-    "disk_sawtooth_log_rotation": "J2's 10-min window inside a 20-min log rotation cycle still "
+    "disk_sawtooth_log_rotation": "the 10-min fill window inside a 20-min log rotation cycle still "
                                   "claims full in about 80 min",
-    # J4's resume (6a86429) decides on the first tick judged after the restart; the new Judge
+    # EventLog's resume (monitor/events.py) decides on the first tick judged after the restart; the new Judge
     # says ok during its hold, so the episode ends at the restart and a second one begins.
-    "restart_mid_episode": "a restarted Judge is ok during the hold: J4's resume ends the episode",
+    "restart_mid_episode": "a restarted Judge is ok during the hold: the resume ends the episode",
 }
 
 
