@@ -7,8 +7,10 @@ anything else that grows towards a limit (memory of a leaking service, a log dir
 A step is not a trend: ``rising_rate`` gives a rate only when most consecutive readings rose
 (RISING_SHARE), the value rose over the last ``min_span`` seconds too (a fill that stopped stops
 the estimate), the samples span ``min_span`` and the Theil-Sen slope (median of pairwise slopes,
-which one burst cannot swing) is positive. ``time_to_limit`` with ``over`` refuses a horizon longer
-than HORIZON times the span it was measured over.
+which one burst cannot swing) is positive. A fall restarts the evidence (``since_last_fall``): a
+deletion or a log rotation means the rise before it says nothing about the future, so a sawtooth
+is measured one tooth at a time. ``time_to_limit`` with ``over`` refuses a horizon longer than
+HORIZON times the span it was measured over: Prometheus' node-mixin predicts 24 h from 6 h.
 
 >>> step = [(float(t), 100.0 if t < 10 else 30e6) for t in range(0, 600, 2)]
 >>> rising_rate(step, 60) is None  # one 30 MB write, then idle
@@ -44,7 +46,8 @@ def slope(samples: Sequence[tuple[float, float]], min_span: float) -> float | No
 
 
 RISING_SHARE = 0.6  # of consecutive deltas that must be rises for a trend to be "real"
-HORIZON = 12.0  # the longest claim, in multiples of the span measured over (10 min -> 2 h)
+HORIZON = 4.0  # the longest claim, in multiples of the span measured over (1 h -> 4 h, 6 h -> 1 day)
+FALL_SHARE = 0.25  # a drop of this share of the window's range restarts the evidence
 MAX_PAIRS_POINTS = 60  # Theil-Sen over at most this many evenly picked samples (O(n^2) pairs)
 
 
@@ -63,6 +66,24 @@ def theil_sen(samples: Sequence[tuple[float, float]]) -> float | None:
         return None
     n = len(slopes)
     return slopes[n // 2] if n % 2 else (slopes[n // 2 - 1] + slopes[n // 2]) / 2
+
+
+def since_last_fall(samples: Sequence[tuple[float, float]],
+                    share: float = FALL_SHARE) -> Sequence[tuple[float, float]]:
+    """The samples after the last fall bigger than ``share`` of their range (max - min): jitter
+    of a few temporary files stays inside one run, a deletion or a rotation starts a new one.
+
+    >>> since_last_fall([(0.0, 1.0), (1.0, 5.0), (2.0, 1.0), (3.0, 2.0), (4.0, 1.9), (5.0, 3.0)])
+    [(2.0, 1.0), (3.0, 2.0), (4.0, 1.9), (5.0, 3.0)]
+    """
+    if len(samples) < 2:
+        return samples
+    values = [u for _, u in samples]
+    big = share * (max(values) - min(values))
+    for i in range(len(samples) - 1, 0, -1):
+        if values[i - 1] - values[i] > big > 0:
+            return samples[i:]
+    return samples
 
 
 def rising_rate(samples: Sequence[tuple[float, float]], min_span: float,
@@ -95,10 +116,14 @@ def time_to_limit(room: float | None, rate: float | None, over: float | None = N
 
 
 class Trends:
-    """Per name, the (time, value) readings of the last ``window`` seconds and their slope."""
+    """Per name, the (time, value) readings of the last ``window`` seconds, at most one per
+    ``step`` seconds (the newest always kept), their slope over the last ``rate_window`` seconds
+    and the rate of a sustained rise since the last fall."""
 
-    def __init__(self, window: float, min_span: float) -> None:
-        self.window, self.min_span = window, min_span
+    def __init__(self, window: float, min_span: float, step: float = 0.0,
+                 rate_window: float | None = None) -> None:
+        self.window, self.min_span, self.step = window, min_span, step
+        self.rate_window = window if rate_window is None else rate_window
         self._points: dict[str, deque[tuple[float, float]]] = {}
         # name -> (rising rate, seconds it was measured over), only for names really rising
         self.rising: dict[str, tuple[float, float]] = {}
@@ -110,16 +135,20 @@ class Trends:
         rates: dict[str, float | None] = {}
         for name, value in values.items():
             points = self._points.setdefault(name, deque())
-            points.append((now, float(value)))
+            if len(points) >= 2 and points[-1][0] - points[-2][0] < self.step:
+                points[-1] = (now, float(value))  # inside the last step: the newest reading wins
+            else:
+                points.append((now, float(value)))
             while points and points[0][0] < now - self.window:
                 points.popleft()
             pts = list(points)
-            rates[name] = slope(pts, self.min_span)
-            up = rising_rate(pts, self.min_span)
+            rates[name] = slope([p for p in pts if p[0] >= now - self.rate_window], self.min_span)
+            run = since_last_fall(pts)
+            up = rising_rate(run, self.min_span)
             if up is None:
                 self.rising.pop(name, None)
             else:
-                self.rising[name] = (up, pts[-1][0] - pts[0][0])
+                self.rising[name] = (up, run[-1][0] - run[0][0])
         for name in set(self._points) - set(values) - set(keep):
             del self._points[name]
             self.rising.pop(name, None)

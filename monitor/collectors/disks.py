@@ -58,7 +58,11 @@ from .base import AreaModel, rate
 SKIP_DEVICE_RE = re.compile(
     r"^(z?ram\d+|loop\d+|fd\d+|(h|s|v|xv)d[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+)$")
 
-FILL_WINDOW = 600.0  # seconds of used-space readings the fill rate is fitted over
+# Time to full is claimed from a sustained rise of up to 6 h (Prometheus' node-mixin fits 6 h for
+# its 24 h prediction), kept at one reading per FILL_STEP: 720 points a filesystem at most.
+FILL_WINDOW = 6 * 3600.0  # seconds of used-space readings the rise is measured over
+FILL_STEP = 30.0  # seconds between kept readings
+FILL_RATE_WINDOW = 600.0  # seconds the shown fill rate is fitted over (what it does now)
 FILL_MIN_SPAN = 60.0  # no estimate until the window covers this long (noise on a young window)
 
 
@@ -75,7 +79,7 @@ class Filesystem(AreaModel):
     inodes_total: int | None  # None when the filesystem has no fixed inode table (btrfs)
     inodes_used: int | None
     inodes_percent: float | None
-    fill_rate: float | None  # bytes per second over the last FILL_WINDOW; None while measuring
+    fill_rate: float | None  # bytes per second over the last FILL_RATE_WINDOW; None while measuring
     full_in: float | None  # seconds until full at a sustained rise (monitor/trend.py); None when not
     full_in_over: float | None = None  # seconds the rise behind full_in was measured over
     error: str | None  # why the numbers are missing ("not answering after 0.5 s")
@@ -194,7 +198,7 @@ def shape(raw: DisksRaw, prev: DisksRaw | None, dt: float,
           fill_rates: Mapping[str, float | None] | None = None,
           rising: Mapping[str, tuple[float, float]] | None = None) -> Disks:
     """The model from one reading: ``prev``'s I/O counters give the rates, ``fill_rates`` (mount
-    point -> bytes/s, fitted by the collector over FILL_WINDOW) the fill rate, ``rising`` (mount
+    point -> bytes/s, fitted by the collector over FILL_RATE_WINDOW) the fill rate, ``rising`` (mount
     point -> (rate, measured over), only those really rising) the time to full; without
     ``rising`` the time to full is from ``fill_rates``."""
     fill_rates = fill_rates or {}
@@ -225,7 +229,7 @@ class DisksCollector:
                  timeout: float = STATVFS_TIMEOUT, tmpfs_mounts: Iterable[str] = ()) -> None:
         self.tmpfs_mounts = (*TMPFS_MOUNTS, *tmpfs_mounts)  # the tmpfs listed (monitor/mounts.py)
         self._statvfs = Statvfs(statvfs, timeout)
-        self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN)  # mount point -> used bytes over time
+        self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN, FILL_STEP, FILL_RATE_WINDOW)  # mount point -> used bytes over time
         self._prev: DisksRaw | None = None
         self._prev_at = time.monotonic()
 
