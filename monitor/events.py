@@ -98,6 +98,7 @@ class EventLog:
         self._open: dict[str, str] = {}  # verdict key -> id of its open event
         self._last_seen: float | None = None
         self._resume: dict[str, str] = {}  # verdict key -> id of an event open at the last shutdown
+        self._resume_first: dict[str, float] = {}  # verdict key -> first tick it was seen pending
         self._hold: dict[str, list[tuple[float, float]]] = {}  # key -> values beyond warning while ok
         self.file = None if path is None else EventsFile(path, max_bytes, self.refuse_bytes, _is_event)
         if self.file is not None:
@@ -122,6 +123,10 @@ class EventLog:
             if v.state == "unknown" or v.value is None or not math.isfinite(v.value):
                 continue  # cannot be judged this tick: an open episode stays as it is
             if v.key in self._resume:
+                if v.state == "ok" and v.pending:
+                    # past a level inside the restarted Judge's hold: not over, decide after it
+                    self._resume_first.setdefault(v.key, now)
+                    continue
                 self._resumed(now, v)
             ev_id = self._open.get(v.key)
             if ev_id is None:
@@ -152,6 +157,7 @@ class EventLog:
             ev = self._events.get(self._resume[key])
             if ev is None or ev.area in present_areas:
                 del self._resume[key]
+                self._resume_first.pop(key, None)
                 if ev is not None:
                     self._end_stopped(ev)
         # A subject that vanished while its area is present (unmounted): its event ends now.
@@ -201,6 +207,7 @@ class EventLog:
         """The first judged tick after a restart for an episode open at shutdown: still not ok, the
         same episode goes on (the gap noted); ok, it ended while the console was stopped."""
         ev = self._events.get(self._resume.pop(v.key))
+        first = self._resume_first.pop(v.key, now)  # the first tick seen after the restart
         if ev is None:  # evicted meanwhile
             return
         if v.state == "ok":
@@ -209,8 +216,8 @@ class EventLog:
         stopped = ev.last_seen if ev.last_seen is not None else _last_known(ev)
         ev = ev.model_copy(update={
             "end": None, "interrupted": False, "last_seen": None,
-            "gaps": [*ev.gaps, (stopped, now)],
-            "states": [*ev.states, (stopped, "stopped"), (now, v.state)],
+            "gaps": [*ev.gaps, (stopped, first)],
+            "states": [*ev.states, (stopped, "stopped"), (first, v.state)],
             "state": max(ev.state, v.state, key=RANK.__getitem__),
         })
         self._events[ev.id] = ev
