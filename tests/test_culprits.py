@@ -60,7 +60,11 @@ def test_full_dashboard_links_each_culprit_display_does_not(make_client, tmp_pat
         assert 'href="/processes/' not in page and 'class="culprit-command"' not in page
         assert all(p["command"] not in page for p in top if p["command"] and len(p["command"]) > 20)
     wall = c.get("/wall", headers=bearer(TOKEN)).text
-    assert 'href="/processes/' not in wall
+    assert 'href="/processes/' not in wall and 'class="culprit-command"' not in wall
+    assert 'sse-connect="/stream?view=wall"' in wall  # its pushes are the display scope's too
+    slow = c.get("/wall?refresh=120", headers=bearer(TOKEN)).text
+    assert 'sse-connect="/stream?every=2&amp;view=wall"' in slow
+    assert c.get("/stream?view=desk", headers=bearer(TOKEN)).status_code == 422
 
 
 def test_unit_of_this_process_is_read_where_known(tmp_path):
@@ -88,9 +92,6 @@ def test_browser_culprit_links_open_the_process_page_and_wall_has_none(spawn_ser
     watched_page.assert_clean()
 
 
-@pytest.mark.xfail(strict=True, reason="the wall's first render has no links, but /stream pushes the "
-                   "banner in the viewer's scope: a full-scope /wall gets links after one tick until "
-                   "views/stream.py renders the wall's health event as the display scope")
 def test_browser_wall_banner_never_gets_culprit_links(spawn_server, watched_page, tmp_path):
     import json
     server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(tmp_path),

@@ -39,10 +39,10 @@ def test_root_redirect_keeps_the_display_options(client):
 
 def test_refresh_sets_the_stream_and_the_stale_delay(client):
     html = client.get("/wall", params={"refresh": 5}).text
-    assert 'sse-connect="/stream?every=5"' in html
+    assert 'sse-connect="/stream?every=5&amp;view=wall"' in html
     assert "stale-after-20" in html  # 2 x 5 s + 2 s, rounded up to a step in app.css
     html = client.get("/wall").text
-    assert 'sse-connect="/stream"' in html and "stale-after-5" in html
+    assert 'sse-connect="/stream?view=wall"' in html and "stale-after-5" in html
     css = client.get("/static/app.css").text
     for step in (10, 20, 40, 80, 160, 320, 640):
         assert f".stale-after-{step} .stale-banner" in css

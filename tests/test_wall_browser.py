@@ -116,7 +116,7 @@ def test_wall_refresh_slows_the_pushes(live_server, browser):
     page = ctx.new_page()
     try:
         page.goto(live_server.url + "/wall?refresh=2")
-        assert page.locator(".live").get_attribute("sse-connect") == "/stream?every=2"
+        assert page.locator(".live").get_attribute("sse-connect") == "/stream?every=2&view=wall"
         page.locator("#tick .tick").wait_for(timeout=10_000)
         seqs = [seq_of(page)]
         for _ in range(2):

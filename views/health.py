@@ -181,8 +181,8 @@ def alert_rules_route(settings: SettingsDep) -> Response:
 # --- the banner at the top of the dashboard and /wall ----------------------------------------
 def health_card(request: Request, snap) -> Markup:
     """The overall state, the reasons and the last events (partials/health.html), once per snapshot."""
-    # Nothing to click on /wall: its banner is rendered as the display scope's (no links, no
-    # command lines) whoever looks at it.
+    # Nothing to click on /wall: its banner, like its cards and its stream (views/pages.py), is
+    # rendered as the display scope's (no links, no command lines) whoever looks at it.
     scope = DISPLAY if request.url.path.rstrip("/") == "/wall" else scope_of(request)
     return render_health(snap, events_of(request), scope)
 

@@ -12,13 +12,13 @@ context processor, so a page needs no code for it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from .cards import render_card, render_tick, scope_of
+from .cards import DISPLAY, render_card, render_tick, scope_of
 from .deps import AreasDep, SettingsDep, SnapshotDep, StoreDep
 from .templating import templates
 
@@ -35,10 +35,13 @@ class Display:
     refresh: int | None  # seconds between updates; None: every tick
     every: int  # push every Nth snapshot (what /stream?every= gets)
     stale_after: int  # seconds without a tick before the stale banner shows
+    wall: bool = False  # the wall: rendered as the display scope whoever looks (nothing to click)
 
     @property
     def stream_url(self) -> str:
-        return "/stream" if self.every == 1 else f"/stream?every={self.every}"
+        query = [f"every={self.every}"] if self.every != 1 else []
+        query += ["view=wall"] if self.wall else []
+        return "/stream" + ("?" + "&".join(query) if query else "")
 
 
 def display_options(
@@ -80,9 +83,10 @@ def index(request: Request) -> RedirectResponse:
 
 def _live_page(request: Request, store, snap, areas: list[str], display: Display, template: str,
                theme: str):
+    scope = DISPLAY if display.wall else scope_of(request)
     return templates.TemplateResponse(request, template, {
         "snap": snap,
-        "cards": {a: render_card(store, snap, a, scope_of(request)) for a in areas},
+        "cards": {a: render_card(store, snap, a, scope) for a in areas},
         "tick": render_tick(snap),
         "areas": areas,
         "system": snap.get("system"),
@@ -100,5 +104,5 @@ def dashboard(request: Request, store: StoreDep, snap: SnapshotDep, areas: Areas
 @router.get("/wall", response_class=HTMLResponse)
 def wall(request: Request, store: StoreDep, snap: SnapshotDep, areas: AreasDep, display: DisplayDep):
     """The wall display: the whole host on one screen, large type, dark unless ?theme= says not."""
-    return _live_page(request, store, snap, areas, display, "pages/wall.html", "dark")
+    return _live_page(request, store, snap, areas, replace(display, wall=True), "pages/wall.html", "dark")
 

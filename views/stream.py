@@ -5,7 +5,8 @@ written to every client. A client waits on the latest snapshot only, so one that
 skips ticks instead of queueing them: memory per client stays flat.
 
 ``/stream?every=N`` (a page's ``?refresh=``) sends every Nth snapshot: the same memoised bytes,
-only fewer of them, so a slow-refreshing wall screen costs less, never more.
+only fewer of them, so a slow-refreshing wall screen costs less, never more. ``view=wall`` (the
+wall page's stream) renders the display scope whoever is signed in: nothing to click on a wall.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
@@ -113,12 +114,16 @@ async def _events(store: Store, areas: Sequence[str], scope: str,
 async def stream(request: Request, store: StoreDep, areas: AreasDep, judge: JudgeDep,
                  every: Annotated[int, Query(ge=1, le=EVERY_MAX,
                                              description="send every Nth sample (1: every tick)")] = 1,
+                 view: Annotated[Literal["wall"] | None, Query(
+                     description="wall: render as /wall does, the display scope whoever asks "
+                                 "(no links, no command lines)")] = None,
                  ) -> EventSourceResponse:
     # On SIGTERM sse-starlette sets `shutdown`; the generator sees it at the next tick and ends
     # the response properly within the grace period (below uvicorn's 2 s graceful timeout).
     # A stream still waiting after it is cancelled, as before.
     shutdown = anyio.Event()
     health = health_banner(judge.events) if judge is not None else None
-    events = _events(store, areas, scope_of(request), health, every, shutdown)
+    scope = DISPLAY if view == "wall" else scope_of(request)  # a narrower scope only, never wider
+    events = _events(store, areas, scope, health, every, shutdown)
     return StreamResponse(events, send_timeout=SEND_TIMEOUT, ping=15,
                           shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE)
