@@ -133,15 +133,26 @@ def _variants(th: Thresholds, check: str) -> list[tuple[Threshold, list[str]]]:
     rest = [f"subject!~{_q('|'.join(re.escape(s) for s in overrides))}"] if overrides else []
     return [(th.get(check), rest), *((t, [f"subject={_q(s)}"]) for s, t in overrides.items())]
 
+# Verdicts fail closed: a check the console cannot judge (its area stale or unreadable, the
+# judge over budget) says "unknown", which must reach someone as surely as a bad value.
+UNKNOWN_RULE = {
+    "alert": "ServerMonitorVerdictUnknown",
+    "expr": "server_monitor_verdict_state == 3",
+    "for": "5m",
+    "labels": {"severity": "warning"},
+    "annotations": {"summary": "{{ $labels.instance }}: {{ $labels.check }} {{ $labels.subject }} cannot be judged",
+                    "description": "the console cannot read or judge this; see /api/health for why"},
+}
+
 
 def rules(th: Thresholds) -> list[dict[str, Any]]:
-    """Every rule, in the order of ``CHECKS``, then the collector rule."""
+    """Every rule, in the order of ``CHECKS``, then the collector and the unknown-verdict rules."""
     out = []
     for check in CHECKS:
         for t, matchers in _variants(th, check):
             if t.enabled:
                 out += [r for level in LEVELS if (r := rule(check, level, t, matchers))]
-    return [*out, COLLECTOR_RULE]
+    return [*out, COLLECTOR_RULE, UNKNOWN_RULE]
 
 
 def render(th: Thresholds) -> str:

@@ -60,16 +60,23 @@ def test_the_row_has_the_code_defaults(name):
 def test_the_row_says_why_and_what_to_look_at(name):
     row = rows()[name]
     assert len(str(row["measures"])) > 10 and len(str(row["look"])) > 20
-    assert re.search(r"\[(N-[a-z]+|G|PSI|own)\]|own levels", str(row["why"])), \
+    assert re.search(r"\[(N-[a-z]+|P-[a-z]+|G|PSI|oomd|own)\]|own levels", str(row["why"])), \
         f"{name}: the reason names no source"
 
 
 def test_the_sources_cited_are_listed():
     text = DOC.read_text(encoding="utf-8")
-    cited = set(re.findall(r"\[(N-[a-z]+|G|PSI|own)\]", text))
+    cited = set(re.findall(r"\[(N-[a-z]+|P-[a-z]+|G|PSI|oomd|own)\]", text))
     for tag in cited:
         assert f"- [{tag}]" in text, f"[{tag}] is cited but not listed among the sources"
 
 
 def test_readme_links_the_policy():
     assert "docs/JUDGMENT.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_lists_every_check():
+    """The README's short table names every check (its numbers, with units, are JUDGMENT.md's)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.M))
+    assert set(CHECKS) <= listed, f"missing from README.md's thresholds table: {set(CHECKS) - listed}"

@@ -146,3 +146,35 @@ def test_prometheus_scrapes_loads_the_rules_and_fires(spawn_server, prometheus, 
     console_bad = {v["check"] for v in httpx.get(console.url + "/api/health").json()["verdicts"]}
     fired = {x["labels"]["check"] for x in alerts() if x["state"] == "firing"}
     assert fired <= console_bad, (fired, console_bad)
+
+
+def test_promtool_unknown_verdicts_fire_and_judged_ones_do_not(tmp_path):
+    """Verdicts fail closed in Prometheus too: a check the console reports as unknown (3) for
+    5 minutes fires ServerMonitorVerdictUnknown; one judged ok or critical does not (promtool's
+    own rule unit tests on the shipped rule file)."""
+    rules = Path(__file__).resolve().parent.parent / "deploy" / "alert-rules.yml"
+    (tmp_path / "unknown_test.yml").write_text(f"""
+rule_files: [{rules}]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'server_monitor_verdict_state{{instance="a", job="sm", area="disks", check="disks_percent", subject="/nfs"}}'
+        values: '3x10'
+      - series: 'server_monitor_verdict_state{{instance="a", job="sm", area="cpu", check="cpu_percent", subject=""}}'
+        values: '0x5 2x5'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: ServerMonitorVerdictUnknown
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: ServerMonitorVerdictUnknown
+        exp_alerts:
+          - exp_labels: {{severity: warning, instance: a, job: sm, area: disks, check: disks_percent, subject: /nfs}}
+            exp_annotations:
+              summary: "a: disks_percent /nfs cannot be judged"
+              description: "the console cannot read or judge this; see /api/health for why"
+""")
+    run = subprocess.run([tool("promtool"), "test", "rules", str(tmp_path / "unknown_test.yml")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr

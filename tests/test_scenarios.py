@@ -10,25 +10,10 @@ from monitor import replay
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 
-# Behaviours that need work another engineer of issue 12 is doing (strict: an unexpected pass
-# fails, so the mark is removed as soon as the work lands).
-PENDING = {
-    # The trend (monitor/trend.py) claims at most 12 x the 600 s window = 2 h ahead, so the 24 h warning
-    # level of disks_time_to_full is never reached: a steady fill of 12 h says nothing.
-    "disk_steady_fill": "the trend's horizon (12 x 600 s window = 2 h) never reaches the 24 h warning level",
-    # A 10-min window inside a 20-min rotation cycle sees only the rise: critical each cycle.
-    "disk_sawtooth_log_rotation": "the 10-min fill window inside a 20-min log rotation cycle still "
-                                  "claims full in about 80 min",
-    # EventLog's resume (monitor/events.py) decides on the first tick judged after the restart; the new Judge
-    # says ok during its hold, so the episode ends at the restart and a second one begins.
-    "restart_mid_episode": "a restarted Judge is ok during the hold: the resume ends the episode",
-}
-
 
 def _params():
     for path in SCENARIOS:
-        marks = [pytest.mark.xfail(strict=True, reason=PENDING[path.stem])] if path.stem in PENDING else []
-        yield pytest.param(path, id=path.stem, marks=marks)
+        yield pytest.param(path, id=path.stem)
 
 
 def test_the_behaviours_issue_12_names_have_a_scenario():
