@@ -19,7 +19,8 @@ again: still not ok, the same episode goes on, the gap in ``gaps`` and in ``stat
 the last moment seen, then the state found); ok (or its subject gone), it is closed at its last known
 time, ``interrupted``, noted "ended while the console was stopped". The peak covers the values seen
 during the hold time before the state rose. A boot time other than the one recorded in data_dir's
-``boot_time`` at the last start is a "host rebooted at ..." event (check ``system_reboot``).
+``boot_time`` at the last start is a "host rebooted at ..." event (check ``system_reboot``,
+monitor/reboot.py).
 
 A verdict that is ``unknown`` (the check could not be judged this tick) changes no event: an open
 episode stays open through it and none starts. A tick whose judgment failed as a whole never
@@ -32,7 +33,6 @@ rejected when loading (the line is skipped) and never written.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import math
 from collections.abc import Iterable
@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .events_file import EventsFile
 from .health import ProcessRef, Verdict
+from .reboot import REBOOT_CHECK, changed_boot, reboot_reason
 from .thresholds import CHECKS, RENAMED
 from .trackers import RANK
 
@@ -83,7 +84,6 @@ LINE_BOUND = 4096  # bytes one event line may reasonably take (three top process
 
 
 ENDED_STOPPED = "ended while the console was stopped"
-REBOOT_CHECK = "system_reboot"
 
 
 class EventLog:
@@ -230,36 +230,18 @@ class EventLog:
         self._append(ev)
 
     def _check_boot(self, state: Path, boot_time: float | None) -> None:
-        """A boot time other than the one recorded at the last start: the host rebooted."""
-        if boot_time is None:
-            try:
-                import psutil
-                boot_time = psutil.boot_time()
-            except Exception:  # noqa: BLE001 - no boot time, no reboot event
-                return
-        try:
-            before = float(state.read_text().strip())
-        except (OSError, ValueError):
-            before = None
-        if before is not None and abs(boot_time - before) > 5:  # boot_time wobbles by NTP steps
-            when = _dt.datetime.fromtimestamp(boot_time, _dt.timezone.utc)
-            ev = Event(id=f"{boot_time:.3f}-{REBOOT_CHECK}", check=REBOOT_CHECK, area="system",
-                       state="warning", start=boot_time, end=boot_time, peak=boot_time,
-                       peak_at=boot_time, states=[(boot_time, "warning")],
-                       reason=f"host rebooted at {when:%Y-%m-%d %H:%M:%S} UTC")
-            self._events.pop(ev.id, None)
-            self._events[ev.id] = ev
-            self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
-            self._evict()
-            self._append(ev)
-        if before is None or abs(boot_time - before) > 5:
-            try:
-                state.parent.mkdir(parents=True, exist_ok=True)
-                tmp = state.with_name(state.name + ".tmp")
-                tmp.write_text(f"{boot_time}\n")
-                tmp.replace(state)
-            except OSError as exc:
-                log.warning("cannot record the boot time in %s: %s", state, exc)
+        """A boot time other than the one recorded at the last start (monitor/reboot.py)."""
+        booted = changed_boot(state, boot_time)
+        if booted is None:
+            return
+        ev = Event(id=f"{booted:.3f}-{REBOOT_CHECK}", check=REBOOT_CHECK, area="system",
+                   state="warning", start=booted, end=booted, peak=booted, peak_at=booted,
+                   states=[(booted, "warning")], reason=reboot_reason(booted))
+        self._events.pop(ev.id, None)
+        self._events[ev.id] = ev
+        self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
+        self._evict()
+        self._append(ev)
 
     def close(self) -> None:
         """At shutdown: write each open event as it stands, with the last moment it was seen

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import replay
+from monitor import replay, scenario as scenario_file
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 
@@ -53,12 +53,12 @@ def test_the_replay_reads_no_host(monkeypatch, tmp_path: Path):
 
 
 def test_series_and_timeline_parsing():
-    pts = replay.parse_series("0 1 GiB\n100 2GiB  # a comment\n100 1 GiB\n", tick=10)
+    pts = scenario_file.parse_series("0 1 GiB\n100 2GiB  # a comment\n100 1 GiB\n", tick=10)
     assert pts == [(0.0, 2**30), (100.0, 2 * 2**30), (100.0, 2**30)]
-    assert replay.value_at(pts, 50) == 1.5 * 2**30
-    assert replay.value_at(pts, 100) == 2**30  # the step: the last point at a time wins
-    assert replay.parse_series("5 1 2 3", tick=5) == [(5.0, 1.0), (10.0, 2.0), (15.0, 3.0)]
-    (c,) = replay.parse_timeline("300..600 disks_time_to_full:/var warning")
+    assert scenario_file.value_at(pts, 50) == 1.5 * 2**30
+    assert scenario_file.value_at(pts, 100) == 2**30  # the step: the last point at a time wins
+    assert scenario_file.parse_series("5 1 2 3", tick=5) == [(5.0, 1.0), (10.0, 2.0), (15.0, 3.0)]
+    (c,) = scenario_file.parse_timeline("300..600 disks_time_to_full:/var warning")
     assert c.matches(replay.Change(450, "disks_time_to_full:/var", "warning"))
     assert not c.matches(replay.Change(601, "disks_time_to_full:/var", "warning"))
 
