@@ -313,19 +313,36 @@ def test_times_at_the_edges_of_the_range():
 
 
 # -- journal -------------------------------------------------------------------------------------
+def real_journalctl() -> str:
+    """The real journalctl: scripts/test installs systemd's, so under CI its absence fails."""
+    exe = shutil.which("journalctl")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("journalctl not found: scripts/test must install Debian's systemd package")
+        pytest.skip("journalctl not installed (apt-get install -y systemd)")
+    return exe
+
+
 def test_journalctl_refusing_a_value_is_the_requests_fault_not_an_unavailable_source(tmp_path, monkeypatch):
     """A backstop behind the range checks: "Failed to parse" from journalctl is a FilterError (a
-    422), not SourceUnavailable (a 503). Run against the real journalctl where it is installed
-    (a filter built without parse(), so the negative time reaches it), else a stand-in."""
-    if shutil.which("journalctl") is None:
-        fake = tmp_path / "journalctl"
-        fake.write_text("#!/bin/sh\necho 'Failed to parse timestamp: @-5.000000' >&2\nexit 1\n")
-        fake.chmod(0o755)
-        monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    422), not SourceUnavailable (a 503). Fault injection: a stand-in journalctl that refuses."""
+    fake = tmp_path / "journalctl"
+    fake.write_text("#!/bin/sh\necho 'Failed to parse timestamp: @-5.000000' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     src = LogSource(name="journal", kind="journal")
     with pytest.raises(journal.JournalQueryError, match="journalctl refused the query: Failed to parse timestamp"):
         read_lines(src, 10, LogFilter(since=-5.0))
     assert issubclass(journal.JournalQueryError, FilterError)
+
+
+def test_the_real_journalctl_refusing_a_value_is_the_requests_fault(tmp_path):
+    """The same backstop against the real journalctl (a filter built without parse(), so the
+    negative time reaches it), on an empty journal directory of the test's own."""
+    real_journalctl()
+    src = LogSource(name="journal", kind="journal", path=str(tmp_path))
+    with pytest.raises(journal.JournalQueryError, match="journalctl refused the query"):
+        read_lines(src, 10, LogFilter(since=-5.0))
 
 
 JOURNAL_LINES = [
@@ -367,17 +384,12 @@ def test_journal_args_are_a_list_from_validated_values():
     assert not any(a.startswith("--directory") for a in follow)
 
 
-def test_real_journalctl_or_unavailable(tmp_path):
-    """Where journalctl exists the real command runs (here on an empty journal directory, then the
-    system journal); where it does not, the journal source is unavailable, not an error."""
-    exe = shutil.which("journalctl")
+def test_real_journalctl(tmp_path):
+    """The real command runs: on an empty journal directory of the test's own, then on the system
+    journal, cross-checked against journalctl itself (whatever that journal holds). A host
+    without journalctl: test_missing_journalctl_is_unavailable."""
+    exe = real_journalctl()
     src = LogSource(name="journal", kind="journal")
-    if exe is None:
-        st = status(src)
-        assert not st.available and "journalctl not found" in st.reason
-        with pytest.raises(SourceUnavailable, match="journalctl not found"):
-            read_lines(src, 10, LogFilter())
-        return
     assert status(src).available
     empty = LogSource(name="j2", kind="journal", path=str(tmp_path))
     assert read_lines(empty, 10, LogFilter()) == []
