@@ -15,7 +15,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ARTIFACTS, IN_CI, ROOT, free_port
+from tests.conftest import ARTIFACTS, IN_CI, ROOT, free_port, stop_process
 
 TINY = {"memory_percent": {"warning": 0.01, "critical": 0.02, "for": 0, "clear": 0}}
 
@@ -65,12 +65,7 @@ def prometheus(tmp_path):
 
     yield start
     for p in procs:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
+        stop_process(p)
 
 
 METRICS_TOKEN = "scrape-only-token-0123456789abcdef"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from monitor.watchdog import Notifier
-from tests.conftest import ARTIFACTS, ROOT, TEST_TOKEN, free_port
+from tests.conftest import ARTIFACTS, ROOT, TEST_TOKEN, free_port, stop_process
 
 
 class FakeSystemd:
@@ -88,14 +88,7 @@ def start_console(systemd: FakeSystemd | None, tmp_path, script: str = "main.py"
     raise RuntimeError(f"console did not answer /healthz: see {log.name}")
 
 
-def stop(proc) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+stop = stop_process
 
 
 def test_notify_reaches_a_socket_by_path_and_in_the_abstract_namespace(tmp_path):
