@@ -1,0 +1,240 @@
+"""A real systemd for the services tests: a user manager under its own D-Bus, boxed in.
+
+Why it is built this way (issue 14, "Testing against a real systemd"): the CI machine has
+/lib/systemd/systemd but PID 1 is not systemd, and a *system* manager booted over the host's
+filesystem runs tmpfiles and wipes /tmp, then starts every installed service on the host's
+network. A *user* manager (`systemd --user`) does neither by itself, and is enough for what the
+services area reads (units, states, NRestarts, Result, sockets, timers, signals). It is still
+boxed in so it cannot touch the host:
+
+- it reads units only from our own directory (SYSTEMD_UNIT_PATH replaces the search path, so no
+  installed user unit - tmpfiles-setup/clean, gpg-agent, ... - exists for it), and runs no
+  generators (SYSTEMD_GENERATOR_PATH / SYSTEMD_ENVIRONMENT_GENERATOR_PATH point at an empty dir);
+- it runs as an unprivileged uid (nobody, via setpriv): it cannot delete what it does not own;
+- it lives in new mount and network namespaces (unshare): the only change there is a tmpfs over
+  /run/systemd holding an empty /run/systemd/system, which is how systemd decides "booted with
+  systemd" (it refuses to start a user instance otherwise); the host's /run is untouched, and its
+  units have only a loopback that is down - nothing they do reaches the host's network;
+- its cgroups are a delegated subtree we create (chowned to the uid) in both the name=systemd
+  and the unified hierarchies, so that it manages only that subtree; teardown kills every pid
+  left in it and removes it;
+- D-Bus: the manager attaches to a bus only once its dbus.socket and dbus.service units run, so
+  we give it both: dbus-daemon socket-activated on $XDG_RUNTIME_DIR/bus with our own config
+  (no service directories: nothing can be bus-activated). Tests (root) connect to that address.
+
+Everything is bounded in time (start waits at most START_TIMEOUT s) and teardown leaves no
+process, cgroup or file behind. Needs root (cgroup delegation, namespaces).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+SYSTEMD = "/lib/systemd/systemd"
+UID = 65534  # nobody
+START_TIMEOUT = 20.0
+CGROUP_TREES = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"))
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/nonexistent</listen>
+  <auth>EXTERNAL</auth>
+  <limit name="max_match_rules_per_connection">4096</limit>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+BASE_UNITS = {
+    "default.target": "[Unit]\nDescription=harness default\nWants=dbus.socket dbus.service\n",
+    # what units' default dependencies name (basic.target, sockets.target, ...) must exist
+    **{f"{t}.target": f"[Unit]\nDescription=harness {t}\n"
+       for t in ("basic", "sockets", "timers", "paths", "shutdown", "exit")},
+    "dbus.socket": "[Unit]\nDescription=harness bus socket\n\n[Socket]\nListenStream=%t/bus\n",
+    "dbus.service": (
+        "[Unit]\nDescription=harness bus\nRequires=dbus.socket\n\n[Service]\nType=notify\n"
+        "NotifyAccess=main\nExecStart=/usr/bin/dbus-daemon --config-file={conf} "
+        "--address=systemd: --nofork --nopidfile --systemd-activation --syslog-only\n"
+    ),
+}
+
+BOOT = """set -e
+echo $$ > "$CG1/cgroup.procs"
+echo $$ > "$CG2/cgroup.procs"
+mount -t tmpfs -o mode=755,size=64m harness-run-systemd /run/systemd
+mkdir /run/systemd/system
+exec setpriv --reuid={uid} --regid={uid} --clear-groups env -i HOME="$H/home" \
+ XDG_RUNTIME_DIR="$H/run" SYSTEMD_UNIT_PATH="$H/units" SYSTEMD_GENERATOR_PATH="$H/empty" \
+ SYSTEMD_ENVIRONMENT_GENERATOR_PATH="$H/empty" PATH=/usr/bin:/bin \
+ {systemd} --user --log-target=console --log-level=notice
+"""
+
+
+def usable() -> str | None:
+    """Why the harness cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "needs root (cgroup delegation, mount and network namespaces)"
+    for need in (SYSTEMD, shutil.which("dbus-daemon"), shutil.which("unshare"),
+                 shutil.which("setpriv")):
+        if not need or not os.path.exists(need):
+            return f"missing {need or 'dbus-daemon/unshare/setpriv'}"
+    if not all(t.is_dir() for t in CGROUP_TREES):
+        return "no name=systemd and unified cgroup hierarchies at /sys/fs/cgroup"
+    return None
+
+
+class Harness:
+    def __init__(self, parent: Path | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix="sm-systemd-", dir=parent))
+        self.units = self.dir / "units"
+        self.runtime = self.dir / "run"
+        self.address = f"unix:path={self.runtime}/bus"
+        name = self.dir.name
+        self.cgroups = [t / name for t in CGROUP_TREES]
+        self.proc: subprocess.Popen | None = None
+        self.log = self.dir / "systemd.log"
+
+    # -- lifecycle --
+    def start(self) -> "Harness":
+        for sub in ("units", "run", "home", "empty"):
+            (self.dir / sub).mkdir()
+        (self.dir / "bus.conf").write_text(BUS_CONF)
+        for name, text in BASE_UNITS.items():
+            (self.units / name).write_text(text.format(conf=self.dir / "bus.conf"))
+        os.chmod(self.runtime, 0o700)
+        for p in [self.dir, *(self.dir / s for s in ("units", "run", "home", "empty"))]:
+            os.chown(p, UID, UID)
+        os.chmod(self.dir, 0o755)
+        for cg in self.cgroups:  # delegate: the manager may create and move within it
+            cg.mkdir()
+            for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads", "tasks"):
+                if (cg / f).exists():
+                    os.chown(cg / f, UID, UID)
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "H": str(self.dir),
+               "CG1": str(self.cgroups[0]), "CG2": str(self.cgroups[1])}
+        script = BOOT.format(uid=UID, systemd=SYSTEMD)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "--net", "sh", "-c", script],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            if self.call("GetUnit", "s", "dbus.service", quiet=True):
+                return self
+            time.sleep(0.1)
+        out = self.log.read_text(errors="replace")[-2000:]
+        self.stop()
+        raise RuntimeError(f"systemd --user did not come up on {self.address}: {out}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            # First the manager stops its units itself (all conflict with shutdown.target) and
+            # reaps their processes: a process we killed would be orphaned to the host's PID 1.
+            self.call("StartUnit", "ss", "shutdown.target", "replace-irreversibly", quiet=True)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and set(self.pids()) - {self.proc.pid}:
+                time.sleep(0.05)
+            # SIGRTMIN+24: a user manager exits at once (systemd(1), "Signals")
+            os.kill(self.proc.pid, signal.SIGRTMIN + 24)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for _ in range(50):  # whatever its units left running dies with the subtree
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        for cg in self.cgroups:
+            if cg.exists():
+                for d in sorted((p for p in cg.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                    d.rmdir()
+                cg.rmdir()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pids(self) -> list[int]:
+        out = []
+        for cg in self.cgroups:
+            if cg.exists():
+                for f in cg.rglob("cgroup.procs"):
+                    try:
+                        out += [int(x) for x in f.read_text().split()]
+                    except OSError:
+                        pass
+        return out
+
+    def __enter__(self) -> "Harness":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- units --
+    def write_unit(self, name: str, text: str) -> Path:
+        path = self.units / name
+        path.write_text(text)
+        os.chown(path, UID, UID)
+        return path
+
+    def busctl(self, *args: str, quiet: bool = False) -> str | None:
+        done = subprocess.run(["busctl", f"--address={self.address}", *args],
+                              capture_output=True, text=True, timeout=10)
+        if done.returncode != 0:
+            if quiet:
+                return None
+            raise RuntimeError(f"busctl {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def call(self, method: str, sig: str = "", *args: str, quiet: bool = False) -> str | None:
+        return self.busctl("call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                           "org.freedesktop.systemd1.Manager", method,
+                           *([sig, *args] if sig else []), quiet=quiet)
+
+    def reload(self) -> None:
+        self.call("Reload")
+
+    def start_unit(self, name: str) -> None:
+        self.call("StartUnit", "ss", name, "replace")
+
+    def stop_unit(self, name: str) -> None:
+        self.call("StopUnit", "ss", name, "replace")
+
+    def prop(self, unit: str, iface: str, name: str) -> str:
+        path = self.call("GetUnit", "s", unit).split()[1].strip('"')
+        out = self.busctl("get-property", "org.freedesktop.systemd1", path,
+                          f"org.freedesktop.systemd1.{iface}", name)
+        return out.split(None, 1)[1].strip().strip('"')
+
+    def wait_for(self, unit: str, iface: str, name: str, want, timeout: float = 15.0) -> str:
+        """Poll (bounded) until the property satisfies want(value)."""
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            try:
+                value = self.prop(unit, iface, name)
+                if want(value):
+                    return value
+            except RuntimeError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{unit} {name} still {value!r} after {timeout}s")
