@@ -1,4 +1,5 @@
-// server-monitor /logs: Pause/Resume, a bounded number of lines, and no line shown twice.
+// server-monitor /logs: Pause/Resume, a bounded number of lines, no line shown twice, the count
+// shown kept true, and a refused filter shown next to its field.
 // (CSP: no inline JS; htmx's SSE extension does the connecting and swapping.)
 // - Paused: each "lines" message is kept aside instead of swapped in (at most data-max lines'
 //   worth); Resume appends them in order, so nothing written meanwhile is missed.
@@ -20,7 +21,38 @@
     while (l.children.length > max) l.removeChild(l.firstElementChild);
     var box = l.parentElement;
     if (stick && box) box.scrollTop = box.scrollHeight;
+    count(l);
   }
+
+  // The header's count is the count shown: the lines in the list, live ones included.
+  function count(l) {
+    var el = document.querySelector(".log-count");
+    var n = l.children.length;
+    if (el) el.textContent = n + " line" + (n === 1 ? "" : "s");
+  }
+
+  // A refused filter (4xx) comes back as a fragment for that field's error slot (HX-Retarget):
+  // swap it in next to the field instead of failing silently; a good answer clears every slot.
+  function clearErrors() {
+    document.querySelectorAll(".log-filters .field-error").forEach(function (el) { el.textContent = ""; });
+    document.querySelectorAll(".log-filters [aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr || xhr.status < 400 || xhr.status >= 500) return;
+    var target = xhr.getResponseHeader("HX-Retarget") || "";
+    if (target.indexOf("#log-error-") !== 0) return;
+    clearErrors();
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var slot = e.target;
+    if (!slot || !slot.classList || !slot.classList.contains("field-error")) return;
+    var field = slot.closest("label");
+    var input = field ? field.querySelector("input, select") : null;
+    if (input) input.setAttribute("aria-invalid", "true");
+  });
 
   function showState() {
     var el = document.querySelector(".log-state");
@@ -102,7 +134,7 @@
 
   // A new view (the filter form swapped it) starts live with nothing pending.
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.target && e.target.id === "log-view") { paused = false; pending = []; }
+    if (e.target && e.target.id === "log-view") { paused = false; pending = []; clearErrors(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     var l = list();

@@ -227,12 +227,32 @@ def test_process_page_link_to_journal_unit(logs_client):
         assert "journal" in r.text
 
 
-def test_fragment_pushes_the_page_url(logs_client):
+def test_fragment_replaces_the_page_url(logs_client):
+    """Filters apply as the operator types: the address bar follows, replaced, not pushed."""
     r = logs_client.get("/fragments/logs", params={"source": "auth", "q": "sshd", "level": "err"})
     assert r.status_code == 200
-    assert r.headers["hx-push-url"] == "/logs?source=auth&q=sshd&level=err"
+    assert r.headers["hx-replace-url"] == "/logs?source=auth&q=sshd&level=err"
+    assert "hx-push-url" not in r.headers
     assert r.text.lstrip().startswith('<section id="log-view"')
     assert "kex_exchange_identification" in r.text and "Accepted publickey" not in r.text
+
+
+
+@pytest.mark.parametrize("params, field, says", [
+    ({"regex": "fail(ed"}, "regex", "regex:"),
+    ({"since": "yesterday-ish"}, "since", "since:"),
+    ({"source": "nope"}, "source", "no configured log source"),
+    ({"unit": "sshd.service"}, "form", "journal sources only"),  # a file source has no unit field
+])
+def test_a_refused_filter_comes_back_for_its_fields_error_slot(logs_client, params, field, says):
+    """The fragment answers a bad filter with its 4xx and the message for that field's slot
+    (HX-Retarget), which static/logs.js swaps in next to the field instead of failing silently."""
+    r = logs_client.get("/fragments/logs", params={"source": "auth", **params})
+    assert r.status_code in (404, 422)
+    assert r.headers["hx-retarget"] == f"#log-error-{field}" and r.headers["hx-reswap"] == "innerHTML"
+    assert f'data-field="{field}"' in r.text and says in r.text and 'role="alert"' in r.text
+    page = logs_client.get("/logs", params={"source": "auth"}).text
+    assert f'id="log-error-{field}"' in page  # the slot the message goes to
 
 
 # -- the live stream over real HTTP --------------------------------------------------------------------

@@ -26,6 +26,7 @@ from monitor.logs.errors import Tally, Window, error_lines, journal_errors
 from monitor.logs.sources import LogSource, SourceStatus
 from monitor.settings import Settings
 from tests.conftest import IN_CI
+from tests.journal_files import write_journal
 
 OLD = "2025-11-26T10:00:00+00:00 web1 app[7]: error: an old failure, before the console started\n"
 ERR = "2025-11-26T10:05:00+00:00 web1 app[7]: error: connection refused ({i})\n"
@@ -269,20 +270,32 @@ def wait_journal(c: LogsCollector, start: float):
     raise AssertionError("journalctl did not finish in 5 s")
 
 
-def test_real_journalctl_or_unavailable(tmp_path):
-    exe = shutil.which("journalctl")
-    if exe is None:
-        assert not IN_CI, "CI installs systemd: journalctl must be present"
-        d = LogsCollector([LogSource(name="journal", kind="journal")]).collect(0.0)
-        assert d.sources[0].reason.startswith("journalctl not found") and d.errors_per_minute is None
-        return
-    # An empty journal directory, then the system journal: the real command runs and answers.
-    for src in (LogSource(name="j", kind="journal", path=str(tmp_path)), LogSource(name="journal", kind="journal")):
-        c = LogsCollector([src])
-        d, _ = wait_journal(c, 0.0)
-        assert d.sources[0].available, d.sources[0].reason
-        assert d.errors_per_minute == float(d.sources[0].errors)
-        assert all(r.level <= 3 and r.source == src.name for r in d.recent)
+def test_real_journalctl_counts_a_journal_of_the_tests_own(tmp_path):
+    """The real journalctl on a real journal file the test wrote (tests/journal_files.py): its
+    error-level entry newer than the collector's start is counted and shown, the rest is not."""
+    assert shutil.which("journalctl") or not IN_CI, "CI installs systemd: journalctl must be present"
+    if shutil.which("journalctl") is None:
+        pytest.skip("journalctl not installed (apt-get install -y systemd)")
+    now = time.time()
+    write_journal(tmp_path / "j", [
+        {"MESSAGE": "old failure", "PRIORITY": "3", "time": str(now - 3600)},
+        {"MESSAGE": "fresh failure", "PRIORITY": "3", "SYSLOG_IDENTIFIER": "app", "time": str(now + 2)},
+        {"MESSAGE": "fresh info", "PRIORITY": "6", "time": str(now + 3)},
+    ])
+    c = LogsCollector([LogSource(name="j", kind="journal", path=str(tmp_path / "j"))])
+    d, _ = wait_journal(c, 0.0)
+    assert d.sources[0].available, d.sources[0].reason
+    assert d.sources[0].errors == 1 and d.errors_per_minute == 1.0
+    assert [r.message for r in d.recent] == ["fresh failure"] and d.recent[0].source == "j"
+
+
+def journal_dir(tmp_path) -> str:
+    """A journal directory with a journal file in it, for the tests whose journalctl is a
+    stand-in (it reads nothing): status() says a directory without one has nothing to read."""
+    d = tmp_path / "journal"
+    d.mkdir(exist_ok=True)
+    (d / "system.journal").touch()
+    return str(d)
 
 
 def test_missing_journalctl_is_unavailable(monkeypatch):
@@ -302,7 +315,8 @@ def test_hung_journalctl_never_holds_the_tick_and_is_reported(tmp_path, monkeypa
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
     log = tmp_path / "app.log"
     log.write_text("")
-    c = LogsCollector([LogSource(name="journal", kind="journal"), LogSource(name="app", path=str(log))])
+    c = LogsCollector([LogSource(name="journal", kind="journal", path=journal_dir(tmp_path)),
+                       LogSource(name="app", path=str(log))])
     [j] = [r for r in c.readers if isinstance(r, JournalErrors)]
     j.timeout = 1.0
     c.collect(0.0)
@@ -340,7 +354,8 @@ def test_close_releases_its_files_and_kills_a_running_journalctl(tmp_path, monke
     monkeypatch.setattr(tempfile, "tempdir", str(spool))  # journalctl's output file goes here
     log = logs_dir / "app.log"
     log.write_text("")
-    c = LogsCollector([LogSource(name="journal", kind="journal"), LogSource(name="app", path=str(log))])
+    c = LogsCollector([LogSource(name="journal", kind="journal", path=journal_dir(tmp_path)),
+                       LogSource(name="app", path=str(log))])
     [j] = [r for r in c.readers if isinstance(r, JournalErrors)]
     c.collect(0.0)
     log.rename(logs_dir / "app.log.1")  # rename + create: the old file stays open, retired
@@ -376,7 +391,8 @@ def test_the_console_closes_the_logs_area_at_shutdown(tmp_path, monkeypatch):
     log = logs_dir / "app.log"
     log.write_text("")
     settings = make_settings(tick=0.2, data_dir=tmp_path, log_sources=[
-        {"name": "app", "kind": "file", "path": str(log)}, {"name": "journal", "kind": "journal"}])
+        {"name": "app", "kind": "file", "path": str(log)},
+        {"name": "journal", "kind": "journal", "path": journal_dir(tmp_path)}])
     collectors = default_collectors(settings)
     [logs] = [c for c in collectors if c.name == "logs"]
     [j] = [r for r in logs.readers if isinstance(r, JournalErrors)]

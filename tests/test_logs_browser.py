@@ -83,3 +83,42 @@ def test_filter_form_keeps_filters_in_the_url(log_server, watched_page):
     page.reload()
     assert line_texts(page) == ["first line", "another line"]
     watched_page.assert_clean()
+
+
+def test_filters_apply_as_you_type_and_a_bad_regex_shows_next_to_its_field(log_server, watched_page):
+    """Issue 18: text and regex filters apply while typing (debounced, URL replaced, focus kept);
+    an invalid regex is shown next to its field, not only in the browser console; fixing it
+    clears the message."""
+    server, log = log_server
+    page = watched_page.page
+    page.goto(server.url + "/logs?source=live")
+    page.wait_for_selector('.log-live[data-connected="true"]', timeout=10_000)
+    history_before = page.evaluate("history.length")
+    page.locator("input[name=q]").press_sequentially("first", delay=30)
+    expect(page.locator("#log-lines .log-line")).to_have_count(1, timeout=5_000)
+    expect(page).to_have_url(re.compile(r"/logs\?source=live.*&q=first"), timeout=5_000)
+    assert page.evaluate("history.length") == history_before  # replaced, not pushed
+    assert page.evaluate("document.activeElement.name") == "q"  # typing goes on where it was
+
+    page.fill("input[name=q]", "")
+    page.locator("input[name=regex]").press_sequentially("fail(ed", delay=30)
+    error = page.locator("#log-error-regex [role=alert]")
+    expect(error).to_contain_text("regex", timeout=5_000)
+    assert page.locator("input[name=regex]").get_attribute("aria-invalid") == "true"
+    page.locator("input[name=regex]").press_sequentially(")", delay=30)
+    expect(page.locator("#log-error-regex")).to_have_text("", timeout=5_000)
+    assert page.locator("input[name=regex]").get_attribute("aria-invalid") is None
+    watched_page.assert_clean(answered=(422,))  # the refused regex's answer, nothing else
+
+
+def test_the_line_count_is_the_count_shown(log_server, watched_page):
+    """The header counts the rows on the page, live ones included (it said 4 with 15 shown)."""
+    server, log = log_server
+    page = watched_page.page
+    page.goto(server.url + "/logs?source=live")
+    page.wait_for_selector('.log-live[data-connected="true"]', timeout=10_000)
+    assert page.locator(".log-count").inner_text() == "4 lines"
+    append(log, *(f"live {i}" for i in range(11)))
+    expect(page.locator("#log-lines .log-line")).to_have_count(15, timeout=5_000)
+    expect(page.locator(".log-count")).to_have_text("15 lines", timeout=2_000)
+    watched_page.assert_clean()

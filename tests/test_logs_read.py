@@ -21,6 +21,7 @@ from monitor.logs.lines import LogLine, guess_level, inert, parse_file_line
 from monitor.logs.reader import SourceUnavailable, read_file, read_lines
 from monitor.logs.sources import LogSource, host_defaults, status
 from monitor.logs.tail import reverse_lines, tail
+from tests.journal_files import BOOT_ID, write_journal
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -384,21 +385,38 @@ def test_journal_args_are_a_list_from_validated_values():
     assert not any(a.startswith("--directory") for a in follow)
 
 
-def test_real_journalctl(tmp_path):
-    """The real command runs: on an empty journal directory of the test's own, then on the system
-    journal, cross-checked against journalctl itself (whatever that journal holds). A host
-    without journalctl: test_missing_journalctl_is_unavailable."""
+def test_real_journalctl_on_a_journal_of_the_tests_own(tmp_path):
+    """The real command on a real journal file the test wrote (tests/journal_files.py): the
+    entries come back in order, filtered by journalctl itself, hostile bytes made inert, and the
+    same as journalctl prints them."""
     exe = real_journalctl()
-    src = LogSource(name="journal", kind="journal")
+    write_journal(tmp_path / "j", [
+        {"MESSAGE": "sshd started", "PRIORITY": "6", "_SYSTEMD_UNIT": "sshd.service", "SYSLOG_IDENTIFIER": "sshd"},
+        {"MESSAGE": b"\x1b[31mdisk \xff failed", "PRIORITY": "3", "SYSLOG_IDENTIFIER": "app"},
+        {"MESSAGE": "cron ran", "PRIORITY": "6", "_SYSTEMD_UNIT": "cron.service", "SYSLOG_IDENTIFIER": "cron"},
+    ])
+    src = LogSource(name="journal", kind="journal", path=str(tmp_path / "j"))
     assert status(src).available
-    empty = LogSource(name="j2", kind="journal", path=str(tmp_path))
-    assert read_lines(empty, 10, LogFilter()) == []
-    got = read_lines(src, 5, LogFilter.parse(level="debug"))
-    assert len(got) <= 5 and all(isinstance(x, LogLine) and x.source == "journal" for x in got)
-    # Cross-check against journalctl itself: the same entries, in the same order.
-    raw = subprocess.run([exe, "--output=json", "--no-pager", "--quiet", "--lines=5"],
+    got = read_lines(src, 10, LogFilter.parse(level="debug"))
+    assert [x.message for x in got] == ["sshd started", "disk \ufffd failed", "cron ran"]
+    assert got[0].unit == "sshd.service" and got[1].level == 3 and got[0].time == 1764156721.0
+    assert [x.message for x in read_lines(src, 10, LogFilter.parse(level="err"))] == ["disk \ufffd failed"]
+    assert [x.message for x in read_lines(src, 10, LogFilter.parse(unit="cron.service"))] == ["cron ran"]
+    raw = subprocess.run([exe, f"--directory={tmp_path / 'j'}", "--output=json", "--no-pager", "--quiet"],
                          capture_output=True, timeout=10, check=False).stdout.splitlines()
     assert [x.time for x in got] == [int(json.loads(r)["__REALTIME_TIMESTAMP"]) / 1e6 for r in raw]
+
+
+def test_a_journal_with_no_files_says_why(tmp_path):
+    """journalctl prints "No journal files were found" and an empty list: the source says so
+    instead of "0 lines · No lines match yet" (issue 18)."""
+    real_journalctl()
+    (tmp_path / "empty" / BOOT_ID).mkdir(parents=True)
+    src = LogSource(name="journal", kind="journal", path=str(tmp_path / "empty"))
+    st = status(src)
+    assert not st.available and st.reason.startswith("no journal files were found in " + str(tmp_path / "empty"))
+    write_journal(tmp_path / "empty" / BOOT_ID, [{"MESSAGE": "now there is one"}])
+    assert status(src).available
 
 
 def test_missing_journalctl_is_unavailable(monkeypatch):

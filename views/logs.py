@@ -30,7 +30,7 @@ from monitor.settings import Settings
 from . import logs_stream
 from .api import ErrorMessage
 from .deps import LogHubDep, LogSourcesDep, SettingsDep
-from .logs_query import ApiQueryDep, LogQuery, QueryDep
+from .logs_query import ApiQueryDep, LogQuery, ParamsDep, QueryDep, SourceParam, resolve_query
 from .templating import templates
 
 router = APIRouter(tags=["logs"])
@@ -128,12 +128,30 @@ async def logs_page(request: Request, settings: SettingsDep, sources: LogSources
     return templates.TemplateResponse(request, PAGE, ctx)
 
 
-@pages.get("/fragments/logs", response_class=HTMLResponse)
-async def logs_fragment(request: Request, settings: SettingsDep, hub: LogHubDep, query: QueryDep):
-    """The page's view block alone (the filter form swaps it in); the address bar shows /logs."""
+FIELDS = ("source", "lines", "q", "regex", "level", "since", "until", "unit")
+
+
+@pages.get("/fragments/logs", response_class=HTMLResponse,
+           responses={422: {"description": "a filter is wrong: the field's error, as a fragment"}})
+async def logs_fragment(request: Request, settings: SettingsDep, sources: LogSourcesDep, hub: LogHubDep,
+                        params: ParamsDep, source: SourceParam = None):
+    """The page's view block alone (the filter form swaps it in as the operator types); the
+    address bar shows /logs (replaced, not pushed: typing is not navigation). A refused filter
+    answers its 4xx with the message for that field's error slot, next to the field."""
+    try:
+        query = await asyncio.to_thread(resolve_query, settings, sources, source=source, params=params)
+    except HTTPException as e:
+        field = str(e.detail).partition(":")[0]
+        field = field if field in FIELDS else "form"
+        if field == "unit" and source in sources and sources[source].kind != "journal":
+            field = "form"  # a file source's form has no unit field to put it next to
+        return templates.TemplateResponse(
+            request, "cards/log_field_error.html", {"field": field, "message": e.detail},
+            status_code=e.status_code,
+            headers={"HX-Retarget": f"#log-error-{field}", "HX-Reswap": "innerHTML", **(e.headers or {})})
     ctx = await _view(settings, hub, query)
     return templates.TemplateResponse(request, PAGE, ctx, block_name="view",
-                                      headers={"HX-Push-Url": "/logs?" + query.query_string})
+                                      headers={"HX-Replace-Url": "/logs?" + query.query_string})
 
 
 pages.include_router(logs_stream.pages)  # GET /logs/stream, under the same page dependencies

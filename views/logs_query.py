@@ -67,12 +67,12 @@ ParamsDep = Annotated[FilterParams, Depends()]
 _SOURCE = dict(max_length=TEXT_MAX, json_schema_extra={"pattern": NAME_PATTERN})
 
 
-def resolve_query(
-    settings: SettingsDep, sources: LogSourcesDep, *,
-    source: Annotated[str | None, Query(description="a configured source name; default: the "
-                                        "first readable one", **_SOURCE)] = None,
-    params: ParamsDep,
-) -> LogQuery:
+SourceParam = Annotated[str | None, Query(description="a configured source name; default: the "
+                                                   "first readable one", **_SOURCE)]
+
+
+def resolve_query(settings: SettingsDep, sources: LogSourcesDep, *, source: SourceParam = None,
+                  params: ParamsDep) -> LogQuery:
     """The page's parameters: without a source it opens the first readable one."""
     if not source:
         if params.unit:

@@ -113,6 +113,41 @@ def resolve(source: LogSource) -> str | None:
 NO_ACCESS = "permission denied: run as root or grant read access"
 
 
+# Where journald keeps its files: persistent, then volatile (journald.conf(5) Storage=).
+JOURNAL_DIRS = ("/var/log/journal", "/run/log/journal")
+JOURNAL_SCAN = 200  # directory entries looked at, at most: the check stays cheap on any host
+
+
+def journal_files(dirs) -> str | None:
+    """Why journalctl would find nothing, or None when a journal file is there to read: the
+    directories and one level below (the machine-id folders), bounded."""
+    seen, denied = 0, False
+    for top in dirs:
+        stack = [top]
+        for depth in (0, 1):
+            below = []
+            for d in stack:
+                try:
+                    with os.scandir(d) as it:
+                        for entry in it:
+                            seen += 1
+                            if entry.name.endswith((".journal", ".journal~")):
+                                return None
+                            if depth == 0 and entry.is_dir(follow_symlinks=False):
+                                below.append(entry.path)
+                            if seen > JOURNAL_SCAN:
+                                return None  # a busy directory: let journalctl decide
+                except PermissionError:
+                    denied = True
+                except OSError:
+                    pass
+            stack = below
+    if denied:
+        return NO_ACCESS + " (the systemd-journal group reads the journal)"
+    return ("no journal files were found in " + " or ".join(dirs)
+            + " (journald not running here, or Storage=none)")
+
+
 def status(source: LogSource) -> SourceStatus:
     """Is the source readable right now, and if not, why (said so an operator can fix it)."""
     if source.kind == "journal":
@@ -122,6 +157,10 @@ def status(source: LogSource) -> SourceStatus:
         if source.path and not os.path.isdir(source.path):
             return SourceStatus(name=source.name, kind="journal", path=source.path, available=False,
                                 reason=f"journal directory not found: {source.path}")
+        empty = journal_files((source.path,) if source.path else JOURNAL_DIRS)
+        if empty is not None:
+            return SourceStatus(name=source.name, kind="journal", path=source.path, available=False,
+                                reason=empty)
         return SourceStatus(name=source.name, kind="journal", path=source.path, available=True)
     path = resolve(source)
     if path is None:
