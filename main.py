@@ -26,6 +26,7 @@ from monitor.areas import default_collectors
 from monitor.collectors.base import Collector
 from monitor.events import EventLog
 from monitor.health import Judge
+from monitor.history.recorder import Recorder
 from monitor.sampler import Sampler, Store
 from monitor.logs.follow import LogHub
 from monitor.logs.sources import configured as configured_log_sources
@@ -67,12 +68,14 @@ def create_app(settings: Settings | None = None,
         sampler = Sampler(store, collectors, settings.tick, settings.collector_timeout, judge=judge)
         await sampler.sample_once()  # views never see "no data yet"
         task = asyncio.create_task(sampler.run(), name="sampler")
+        recorder = Recorder(store, collectors, app.state.history).start()  # history.sqlite
         try:
             yield
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await recorder.stop()  # writes the minute in progress
             sampler.close()  # and every collector's close()
             judge.events.close()  # open events keep their peak so far across the restart
             await logs.close()  # stop log followers (and their journalctl processes)

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     history_seconds: int = Field(
         900, ge=60, le=86400, description="how much history the sparklines and /api/history keep"
     )
+    # History database (monitor/history/): per-minute rollups in data_dir/history.sqlite.
+    history_keep_days: int = Field(30, ge=1, le=3660, description="days of per-minute history kept")
+    history_series_max: int = Field(
+        500, ge=10, le=100_000, description="most series the history database stores; new ones "
+                                            "beyond it are not stored (said in the log and /api/history)")
     show_loopback: bool = Field(False, description="list the loopback interface on the network card")
     collector_timeout: float = Field(
         5.0, gt=0, description="a collection slower than this is reported unavailable (hung mount, sensor)"

@@ -30,6 +30,8 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     app.state.settings, app.state.store, app.state.judge = settings, store, judge
     app.state.card_areas = [c.name for c in collectors]  # the dashboard's cards, in order
     app.state.logs, app.state.log_sources = logs, logs.sources
+    from monitor.history import database  # per-minute history (main.py's lifespan records it)
+    app.state.history = database(settings)
     # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
     app.state.credentials = credentials.load_credentials(settings)
     app.state.attempts = auth.Attempts(settings.login_attempts)
@@ -55,6 +57,7 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
 def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None:
     from . import api, docs, errors, health, history, login, logs, metrics, pages, processes
     from . import runtime, stream
+    from . import history_pages
 
     errors.install(app)
     app.include_router(pages.router)
@@ -69,6 +72,7 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(processes.router, dependencies=[pages.DisplayCheck])
     app.include_router(processes.api_router)
     app.include_router(history.router)
+    app.include_router(history_pages.router, dependencies=[pages.DisplayCheck])  # /history
     app.include_router(logs.router)
     app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
     from fastapi.staticfiles import StaticFiles

@@ -62,8 +62,11 @@ OPEN_PREFIXES = ("/static/",)
 
 # What the display scope may read: exact paths, and prefixes that end in "/" (whole subtrees).
 # The areas' /api/<area> entries come from the registry (monitor/areas.py, ``display``).
-DISPLAY_EXACT = {"/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history"} | display_paths()
+DISPLAY_EXACT = {"/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history",
+                 "/history"} | display_paths()
 DISPLAY_PREFIXES = ("/api/history/",)
+# Inside those prefixes, still full scope only: a moment carries command lines and log lines.
+FULL_PREFIXES = ("/api/history/at/",)
 METRICS_EXACT = {"/metrics"}
 
 # Both challenges on every 401: browsers answer Basic with a prompt, scripts read Bearer.
@@ -87,7 +90,7 @@ PROXY_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-h
 
 
 def display_may(path: str) -> bool:
-    return path in DISPLAY_EXACT or path.startswith(DISPLAY_PREFIXES)
+    return (path in DISPLAY_EXACT or path.startswith(DISPLAY_PREFIXES)) and not path.startswith(FULL_PREFIXES)
 
 
 def may(role: str, path: str) -> bool:

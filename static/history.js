@@ -1,0 +1,61 @@
+// History charts (views/history_charts.py): hover or keyboard focus on a point shows its time and
+// value in the chart's readout; Enter or a click opens that moment (full scope only: the charts'
+// container carries data-moment). The text is the point's own <title>, rendered by the server in
+// the page's zone, so this file formats nothing and adds no markup but one marker line.
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function setup(svg) {
+    var hits = Array.prototype.slice.call(svg.querySelectorAll("rect.hhit"));
+    var figure = svg.closest("figure");
+    var readout = figure && figure.querySelector(".history-readout");
+    var box = svg.closest(".history-charts");
+    var moment = box && box.getAttribute("data-moment");
+    var tz = box && box.getAttribute("data-tz");
+    var marker = document.createElementNS(SVG, "line");
+    marker.setAttribute("class", "hmarker");
+    marker.setAttribute("y1", "10");
+    marker.setAttribute("y2", "148");
+    svg.appendChild(marker);
+    var current = -1;
+
+    function show(i) {
+      if (!hits.length) { return; }
+      current = Math.max(0, Math.min(hits.length - 1, i));
+      var r = hits[current];
+      var x = parseFloat(r.getAttribute("x")) + parseFloat(r.getAttribute("width")) / 2;
+      marker.setAttribute("x1", x.toFixed(1));
+      marker.setAttribute("x2", x.toFixed(1));
+      marker.classList.add("on");
+      var title = r.querySelector("title");
+      if (readout && title) { readout.textContent = title.textContent; }
+      svg.setAttribute("aria-valuetext", title ? title.textContent : "");
+    }
+
+    function open(i) {
+      if (!moment || i < 0 || i >= hits.length) { return; }
+      var url = moment + hits[i].getAttribute("data-t");
+      window.location.href = tz ? url + "?tz=" + encodeURIComponent(tz) : url;
+    }
+
+    hits.forEach(function (r, i) {
+      r.addEventListener("mouseenter", function () { show(i); });
+      r.addEventListener("click", function () { open(i); });
+    });
+    if (moment) { svg.classList.add("hclickable"); }
+    svg.addEventListener("focus", function () { show(current < 0 ? hits.length - 1 : current); });
+    svg.addEventListener("keydown", function (e) {
+      var step = e.shiftKey ? 10 : 1;
+      if (e.key === "ArrowLeft") { show(current - step); }
+      else if (e.key === "ArrowRight") { show(current + step); }
+      else if (e.key === "Home") { show(0); }
+      else if (e.key === "End") { show(hits.length - 1); }
+      else if (e.key === "Enter") { open(current); }
+      else { return; }
+      e.preventDefault();
+    });
+  }
+
+  document.querySelectorAll("svg.hchart").forEach(setup);
+})();
