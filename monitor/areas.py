@@ -6,7 +6,7 @@ An area is one word (``cpu``) used everywhere: ``monitor/collectors/cpu.py`` (``
 from ``views.metrics.EXPORTERS["cpu"]``. tests/test_layout.py fails when an entry lacks any of them.
 
     >>> [a.name for a in AREAS]
-    ['system', 'cpu', 'memory', 'disks', 'network', 'sensors', 'pressure', 'processes', 'logs']
+    ['system', 'cpu', 'memory', 'disks', 'network', 'sensors', 'pressure', 'services', 'processes', 'logs']
     >>> BY_NAME["memory"].card
     'cards/memory.html'
     >>> BY_NAME["memory"].checks[0].name
@@ -32,6 +32,7 @@ from monitor.collectors.network import NetworkCollector
 from monitor.collectors.pressure import PressureCollector
 from monitor.collectors.processes import ProcessesCollector
 from monitor.collectors.sensors import SensorsCollector
+from monitor.collectors.services import ServicesCollector
 from monitor.collectors.system import SystemCollector
 from monitor.thresholds import CHECKS, CheckInfo
 
@@ -79,6 +80,7 @@ AREAS: tuple[Area, ...] = (
          build=lambda s: NetworkCollector(show_loopback=getattr(s, "show_loopback", False))),
     Area("sensors", SensorsCollector, display=True),
     Area("pressure", PressureCollector, display=True),  # numbers and victims' command names only
+    Area("services", ServicesCollector, display=False),  # unit names and pids: full scope only
     Area("processes", ProcessesCollector, display=False),  # command lines: full scope only
     Area("logs", LogsCollector, display=False),  # /api/logs is a log query: full scope only
 )

@@ -221,6 +221,36 @@ def _pressure_oom_kills(d) -> Measurement | None:
                                "for lack of memory in the last 10 min")
 
 
+def _judged_units(d) -> list:
+    return [u for u in getattr(d, "units", []) if not u.ignored]
+
+
+def _failed_units(d) -> Iterable[tuple[str, Any]]:
+    """Each failed unit; ("", None) when none has failed, so an ok verdict says so."""
+    failed = [(u.name, u) for u in _judged_units(d) if u.active == "failed"]
+    return failed or ([("", None)] if getattr(d, "present", False) else [])
+
+
+def _services_failed(u) -> Measurement | None:
+    if u is None:
+        return Measurement(0, text="no unit has failed")
+    from monitor.collectors.services import since_text
+    return Measurement(1, text=f"{u.name} failed {since_text(u)}: {u.result or 'no result'}")
+
+
+def _restarting_units(d) -> Iterable[tuple[str, Any]]:
+    rising = [(u.name, u) for u in _judged_units(d) if u.restarts_recent]
+    return rising or ([("", None)] if getattr(d, "present", False) else [])
+
+
+def _services_restarts(u) -> Measurement | None:
+    if u is None:
+        return Measurement(0, text="no unit restarted in the last 10 min")
+    n = u.restarts_recent
+    return Measurement(n, text=f"{u.name.removesuffix('.service')} restarted {n} time"
+                               f"{'' if n == 1 else 's'} in 10 min")
+
+
 # area -> its checks, each reading the area model's own fields.
 MEASURES: dict[str, list[Measure]] = {
     "cpu": [Measure("cpu_percent", _cpu_percent), Measure("cpu_iowait", _cpu_iowait),
@@ -238,6 +268,8 @@ MEASURES: dict[str, list[Measure]] = {
                  Measure("pressure_oom_kills", _pressure_oom_kills)],
     "processes": [Measure("processes_zombies", _processes_zombies)],
     "logs": [Measure("logs_errors", _logs_errors)],
+    "services": [Measure("services_failed", _services_failed, _failed_units),
+                 Measure("services_restarts", _services_restarts, _restarting_units)],
 }
 
 

@@ -50,7 +50,7 @@ class CheckInfo(BaseModel):
     label: str  # "CPU busy"
     unit: str  # "%", "s", "/s", "°C", "" (a count)
     direction: Direction = "above"
-    subject: Literal["", "mount", "interface", "device", "sensor"] = ""
+    subject: Literal["", "mount", "interface", "device", "sensor", "unit"] = ""
     doc: str = ""
 
 
@@ -103,11 +103,21 @@ CHECKS: dict[str, tuple[CheckInfo, dict[str, Any]]] = {c.name: (c, d) for c, d i
                doc="processes the kernel's OOM killer ended in the last 10 minutes (/proc/vmstat oom_kill)"),
      _t(1, 5, 0, 0.5)),
     (CheckInfo(name="processes_zombies", area="processes", label="zombie processes", unit=""), _t(5, 20, 60, 3)),
+    # A failed unit is what Cockpit's first page counts; one is critical at once (no hold: systemd
+    # already gave up on it). Subject: the unit; "" (value 0) when none has failed.
+    (CheckInfo(name="services_failed", area="services", label="failed unit", unit="", subject="unit",
+               doc="1 for a systemd unit in the failed state (its name, result and since when)"),
+     _t(None, 1, 0, None)),
+    # Crash loops: systemd restarts a unit with Restart= up to StartLimitBurst=5 times in
+    # StartLimitIntervalSec=10 s by default; 3 automatic restarts in 10 min is already a pattern.
+    (CheckInfo(name="services_restarts", area="services", label="unit restarts", unit="", subject="unit",
+               doc="automatic restarts (NRestarts increments) seen in the last 10 minutes"),
+     _t(3, None, 0, None)),
     (CheckInfo(name="logs_errors", area="logs", label="error log lines per minute", unit="/min",
                doc="lines at level err or worse in the last minute"), _t(10, 60, 0, 5)),
 ]}
 
-OVERRIDE_KINDS = {"mounts": "mount", "interfaces": "interface"}
+OVERRIDE_KINDS = {"mounts": "mount", "interfaces": "interface", "units": "unit"}
 
 # The names before issue 11 (one word per area): still accepted in a configuration, with a note in
 # the log naming the new one.
@@ -206,6 +216,8 @@ Thresholds = create_model(
     mounts=(dict[str, dict[str, dict[str, Any]]], Field(default_factory=dict)),
     # interface name -> check -> fields to change for that interface
     interfaces=(dict[str, dict[str, dict[str, Any]]], Field(default_factory=dict)),
+    # systemd unit name -> check -> fields to change for that unit ([thresholds.units."x.service"])
+    units=(dict[str, dict[str, dict[str, Any]]], Field(default_factory=dict)),
 )
 Thresholds.__doc__ = _Thresholds.__doc__
 

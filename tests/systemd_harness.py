@@ -238,3 +238,51 @@ class Harness:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"{unit} {name} still {value!r} after {timeout}s")
+
+
+# Test units of the services tests: each shows one thing the area must see.
+TEST_UNITS = {
+    # fails at once: failed / exit-code
+    "sm-fail.service": "[Unit]\nDescription=fails on purpose\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
+    # crash loop: exits 3 after 0.3 s, restarted after 0.2 s, never rate-limited
+    "sm-loop.service": ("[Unit]\nDescription=crash loop\nStartLimitIntervalSec=0\n[Service]\n"
+                        "ExecStart=/bin/sh -c 'sleep 0.3; exit 3'\nRestart=always\nRestartSec=0.2\n"),
+    # burns one CPU for at most 20 s (the machine is shared): started by the test that needs it
+    "sm-burn.service": ("[Unit]\nDescription=burns CPU\n[Service]\n"
+                        "ExecStart=/usr/bin/timeout 20 /bin/sh -c 'while :; do :; done'\n"),
+    # a listening socket (a unix path: the harness has no network) and its service
+    "sm-echo.socket": "[Unit]\nDescription=echo socket\n[Socket]\nListenStream=%t/sm-echo.sock\n",
+    "sm-echo.service": "[Unit]\nDescription=echo\n[Service]\nExecStart=/bin/cat\nStandardInput=socket\n",
+    # a timer waiting an hour, and its service
+    "sm-tick.timer": "[Unit]\nDescription=hourly tick\n[Timer]\nOnActiveSec=1h\n",
+    "sm-tick.service": "[Unit]\nDescription=tick\n[Service]\nType=oneshot\nExecStart=/bin/true\n",
+    # hostile host text in a description: markup and a terminal escape
+    "sm-hostile.service": ("[Unit]\nDescription=<script>alert(1)</script> \x1b[31mred\n[Service]\n"
+                           "Type=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"),
+}
+
+
+def harness_for_tests(units: dict[str, str] = TEST_UNITS, start: tuple[str, ...] = (
+        "sm-fail.service", "sm-loop.service", "sm-echo.socket", "sm-tick.timer",
+        "sm-hostile.service")):
+    """A started harness with ``units`` loaded and ``start`` started, for a pytest fixture.
+    Without root or the tools: skip, but fail under CI=true (scripts/test installs them)."""
+    import pytest
+
+    why = usable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the systemd harness cannot run: {why}")
+        pytest.skip(why)
+    h = Harness().start()
+    try:
+        for name, text in units.items():
+            h.write_unit(name, text)
+        h.reload()
+        for name in start:
+            h.start_unit(name)
+        h.wait_for("sm-fail.service", "Unit", "ActiveState", lambda v: v == "failed")
+        return h
+    except BaseException:
+        h.stop()
+        raise
