@@ -17,7 +17,7 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -116,6 +116,28 @@ class Settings(BaseSettings):
     log_lines: int = Field(200, ge=1, le=5000, description="lines shown by default")
     log_lines_max: int = Field(5000, ge=1, le=100_000, description="most lines a request may ask for")
     log_follow_interval: float = Field(0.25, ge=0.05, le=5, description="seconds between two reads of a followed file")
+
+    # Fleet (views/fleet.py, monitor/fleet_poll.py): /fleet lists every console this Prometheus
+    # scrapes. None: no fleet view, no polling, httpx never imported.
+    prometheus_url: str | None = Field(
+        None, description="the Prometheus that scrapes your consoles (http:// or https://), for /fleet")
+    fleet_interval: float = Field(
+        15.0, ge=1, le=300, description="seconds between two polls of Prometheus while /fleet is open")
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        from urllib.parse import urlsplit
+        if url is None or url.strip() == "":
+            return None
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an http:// or https:// URL of Prometheus without a query, "
+                             "e.g. http://127.0.0.1:9090")
+        return url.strip().rstrip("/")
 
     @property
     def history_length(self) -> int:

@@ -35,6 +35,8 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
     app.state.credentials = credentials.load_credentials(settings)
     app.state.attempts = auth.Attempts(settings.login_attempts)
+    from .fleet import make_poller  # /fleet: the one Prometheus poller, None without prometheus_url
+    app.state.fleet = make_poller(settings)
     _middleware(app, settings)
     _routes(app, store, collectors)
 
@@ -75,5 +77,7 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(history_pages.router, dependencies=[pages.DisplayCheck])  # /history
     app.include_router(logs.router)
     app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
+    from . import fleet
+    app.include_router(fleet.router, dependencies=[pages.DisplayCheck])  # /fleet, /fleet/stream
     from fastapi.staticfiles import StaticFiles
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

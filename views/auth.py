@@ -68,6 +68,8 @@ DISPLAY_PREFIXES = ("/api/history/",)
 # Inside those prefixes, still full scope only: a moment carries command lines and log lines.
 FULL_PREFIXES = ("/api/history/at/",)
 METRICS_EXACT = {"/metrics"}
+# Full scope only, by not being listed above: /fleet and /fleet/stream (views/fleet.py) show other
+# hosts' problems, which the display scope of this host must not reach.
 
 # Both challenges on every 401: browsers answer Basic with a prompt, scripts read Bearer.
 CHALLENGES = ('Basic realm="server-monitor", charset="UTF-8"', 'Bearer realm="server-monitor"')

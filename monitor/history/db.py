@@ -8,9 +8,10 @@ Tables (times are epoch *minutes*, ``minute * 60`` is the minute's first second)
     series(id, name)                                 one row per history name (``cpu.percent``)
     rollup(series, minute, min, mean, max, n)        PRIMARY KEY (series, minute), WITHOUT ROWID:
                                                      a range of one series is one index range
-    minute(minute, top, logs, verdicts)              per minute, JSON: the top processes by CPU
-                                                     and memory, error lines per log source and
-                                                     the lines themselves, the verdicts not ok
+    minute(minute, top, logs, verdicts)              per minute, zlib-compressed JSON: the top
+                                                     processes by CPU and memory, error lines per
+                                                     log source and the lines themselves, the
+                                                     verdicts not ok
 
 One ``write(Minute)`` is one transaction; the recorder (monitor/history/recorder.py) calls it once
 a minute from a worker thread. Pruning deletes, per series, the minutes older than ``keep_days``
@@ -28,6 +29,7 @@ import logging
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +43,7 @@ CREATE TABLE IF NOT EXISTS rollup (
     min REAL NOT NULL, mean REAL NOT NULL, max REAL NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (series, minute)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS minute (
-    minute INTEGER PRIMARY KEY, top TEXT, logs TEXT, verdicts TEXT);
+    minute INTEGER PRIMARY KEY, top BLOB, logs BLOB, verdicts BLOB);
 """
 PRUNE_EVERY = 3600  # seconds between two prunes (and at open)
 
@@ -273,12 +275,14 @@ class HistoryDB:
                    if p.exists())
 
 
-def _dump(value) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+def _dump(value) -> bytes:
+    """JSON, zlib-compressed: ten top processes with command lines are ~2 KiB a minute, which
+    plain would spill into half-empty overflow pages (177 MB for 30 days measured, 4x less so)."""
+    return zlib.compress(json.dumps(value, separators=(",", ":"), allow_nan=False).encode(), 6)
 
 
-def _load(text: str | None):
+def _load(blob: bytes | None):
     try:
-        return json.loads(text) if text else None
-    except ValueError:
+        return json.loads(zlib.decompress(blob)) if blob else None
+    except (ValueError, zlib.error):
         return None
