@@ -50,11 +50,12 @@ def open_detail_attached(page, pid: int) -> bool:
 
 
 def wait_refreshes(page, n: int, timeout_ms: int = 15_000) -> None:
-    """Wait until the table's view element has been replaced by a poll ``n`` times."""
+    """Wait until a poll has brought a newer sample into the table ``n`` times (the view is
+    morphed in place, so it is the sample number that changes, not the element)."""
     for _ in range(n):
-        page.evaluate("document.getElementById('proc-view').__old = true")
-        page.wait_for_function("() => { const v = document.getElementById('proc-view');"
-                               " return v && !v.__old; }", timeout=timeout_ms)
+        seq = page.evaluate("document.getElementById('proc-view').dataset.seq")
+        page.wait_for_function("(s) => { const v = document.getElementById('proc-view');"
+                               " return v && v.dataset.seq !== s; }", arg=seq, timeout=timeout_ms)
 
 
 def test_filter_expand_survives_refreshes_sorts_reload_and_back(live_server, watched_page, child):

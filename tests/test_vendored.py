@@ -1,5 +1,6 @@
-"""Vendored front-end files are exactly the published htmx 2.0.11, htmx-ext-sse 2.2.4 and
-swagger-ui-dist 5.35.0 (for /docs), each checked against the sha256 recorded when vendored."""
+"""Vendored front-end files are exactly the published htmx 2.0.11, htmx-ext-sse 2.2.4,
+idiomorph 0.8.0 (its htmx extension, dist/idiomorph-ext.min.js) and swagger-ui-dist 5.35.0 (for
+/docs), each checked against the sha256 recorded when vendored."""
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ def recorded() -> dict[str, str]:
 
 def test_vendored_files_match_recorded_sha256():
     sums = recorded()
-    assert set(sums) == {"htmx.min.js", "sse.min.js", "swagger/swagger-ui-bundle.js",
-                         "swagger/swagger-ui.css"}
+    assert set(sums) == {"htmx.min.js", "sse.min.js", "idiomorph-ext.min.js",
+                         "swagger/swagger-ui-bundle.js", "swagger/swagger-ui.css"}
     for name, digest in sums.items():
         assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == digest, name
 
@@ -27,6 +28,7 @@ def test_vendored_files_match_recorded_sha256():
 def test_vendored_versions():
     assert 'version:"2.0.11"' in (STATIC / "htmx.min.js").read_text()
     assert 'defineExtension("sse"' in (STATIC / "sse.min.js").read_text()
+    assert 'defineExtension("morph"' in (STATIC / "idiomorph-ext.min.js").read_text()
 
 
 def test_static_files_are_served_with_csp(client):

@@ -64,11 +64,18 @@ def test_wall_is_dark_by_default_updates_live_and_is_clean(live_server, watched_
         assert page.locator(f"#{area} .card-title").count() == 1
     first = seq_of(page)
     marker = page.evaluate("window.__sameDocument = Math.random()")  # survives only without reload
-    old_cpu = page.evaluate("document.querySelector('#cpu h2').__old = 1")  # the node to be replaced
+    # The card is morphed in place: the same node, its content changed by the pushes.
+    old_cpu = page.evaluate("""() => { const h = document.querySelector('#cpu h2'); h.__old = 1;
+        window.__cpuChanges = 0;
+        new MutationObserver((m) => { window.__cpuChanges += m.length; })
+            .observe(document.querySelector('#cpu'), {subtree: true, childList: true,
+                                                      characterData: true, attributes: true});
+        return h.__old; }""")
     page.wait_for_function("(n) => Number(document.querySelector('#tick .tick').dataset.seq) >= n",
                            arg=first + 2, timeout=10_000)
     assert page.evaluate("window.__sameDocument") == marker
-    assert old_cpu == 1 and page.evaluate("document.querySelector('#cpu h2').__old") is None
+    assert old_cpu == 1 and page.evaluate("document.querySelector('#cpu h2').__old") == 1
+    assert page.evaluate("window.__cpuChanges") > 0
     assert not page.locator(".stale-banner").is_visible()
     assert page.locator("#sensors").inner_text().strip() != ""
     assert_one_screen(page, 1920, 1080)

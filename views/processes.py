@@ -83,7 +83,12 @@ def select(snap: Snapshot, state: TableState) -> tuple[Processes, list[ProcessRo
 
 def table_context(snap: Snapshot, state: TableState, mask: bool) -> dict:
     data, matched = select(snap, state)
-    shown = matched[: state.limit]
+    # Open rows are pinned at the top, in the order they were opened, so a row being read does
+    # not move while the sort re-ranks the rest every tick (the table says so).
+    by_match = {r.pid: r for r in matched}
+    pinned = [by_match[p] for p in state.open if p in by_match]
+    rest = [r for r in matched if r.pid not in state.open] if pinned else matched
+    shown = pinned + rest[: max(0, state.limit - len(pinned))]
     visible = {r.pid: r for r in shown}
     by_pid = pid_index(snap, data)
     details: dict[int, ProcessDetail | str] = {}
@@ -97,6 +102,7 @@ def table_context(snap: Snapshot, state: TableState, mask: bool) -> dict:
             details[pid] = str(exc)
     return {
         "snap": snap, "data": data, "state": state, "rows": shown, "matched": len(matched),
+        "pinned": len(pinned),
         "details": details, "columns": COLUMNS, "statuses": STATUSES,
     }
 
