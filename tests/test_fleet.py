@@ -144,7 +144,7 @@ def test_fleet_lists_the_three_consoles_with_states_reasons_ages_and_links(fleet
     calm, critical, doomed = (target(fleet[n]) for n in ("calm", "critical", "doomed"))
     assert set(got) == {calm, critical, doomed}, got  # Prometheus' own job is not a console
     assert got[calm]["state"] == "ok" and got[calm]["reasons"] == []
-    assert "all 1 checks ok" in page.text
+    assert "its one check ok" in page.text
     assert got[critical]["state"] == "critical"
     [reason] = got[critical]["reasons"]
     value = float(re.fullmatch(r"memory used ([0-9.]+) %, critical at 0.02 %", reason)[1])
