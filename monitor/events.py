@@ -50,6 +50,20 @@ log = logging.getLogger("server_monitor.events")
 
 
 
+class Audit(BaseModel):
+    """One attempt to act on the host (monitor/actions.py, views/actions.py), refused ones too."""
+    scope: str = Field(description="the requester's scope (full, display, anonymous)")
+    via: str = Field(description="how the credential came: bearer, basic, cookie, or none")
+    peer: str = Field(description="the client address the request came from")
+    action: str = Field(description='what was asked, e.g. "signal TERM", "renice 10", "unit restart"')
+    pid: int | None = None
+    started: float | None = Field(None, description="the start time the request named")
+    name: str = Field("", description="the process's name, or the unit")
+    unit: str = ""
+    result: str = Field(description="gone, running, stopped, denied, refused, not found, pid "
+                                    "reused, done, failed, ...")
+
+
 class Event(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)  # a NaN peak would break every page showing it
 
@@ -72,6 +86,8 @@ class Event(BaseModel):
     gaps: list[tuple[float, float]] = Field(
         default_factory=list, description="(stopped, started again): the console was not watching")
     note: str = Field("", description="e.g. \"ended while the console was stopped\"")
+    audit: Audit | None = Field(None, description="set on an action's audit record (check "
+                                "action_<kind>, area actions): who did what to which target")
 
     @field_validator("check")
     @classmethod
@@ -242,6 +258,27 @@ class EventLog:
         self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
         self._evict()
         self._append(ev)
+
+    # --- audit records (actions) -------------------------------------------------------------
+    def audit(self, record: Audit, reason: str, now: float) -> Event:
+        """Record one action attempt as an event that starts and ends at once (never an episode:
+        no verdict key, so no tick opens, changes or closes it). Kept and evicted like a closed
+        event; ``state`` is ok when the action was carried out, warning when it was not."""
+        done = record.result in ("gone", "running", "stopped", "done")
+        subject = record.unit or (f"pid {record.pid}" if record.pid is not None else "")
+        check = "action_" + record.action.partition(" ")[0]
+        ev_id = f"{now:.6f}-{check}:{subject}"
+        while ev_id in self._events:
+            now += 1e-6  # two records in one microsecond: the later one a microsecond on
+            ev_id = f"{now:.6f}-{check}:{subject}"
+        state = "ok" if done else "warning"
+        ev = Event(id=ev_id, check=check, subject=subject, area="actions", state=state, start=now,
+                   end=now, peak=0.0, peak_at=now, states=[(now, state)], reason=reason,
+                   audit=record)
+        self._events[ev.id] = ev
+        self._evict()
+        self._append(ev)
+        return ev
 
     def close(self) -> None:
         """At shutdown: write each open event as it stands, with the last moment it was seen

@@ -121,6 +121,26 @@ class Settings(BaseSettings):
     # scrapes. None: no fleet view, no polling, httpx never imported.
     prometheus_url: str | None = Field(
         None, description="the Prometheus that scrapes your consoles (http:// or https://), for /fleet")
+    # Services (monitor/services_bus.py, monitor/collectors/services.py): systemd over D-Bus.
+    services_bus: str = Field("unix:path=/run/dbus/system_bus_socket", max_length=500,
+                              description="D-Bus address where systemd (org.freedesktop.systemd1) is")
+    services_ignore: list[str] = Field(
+        default_factory=list, description="unit name patterns (fnmatch: 'user@*.service') listed "
+                                          "but never judged")
+
+    # Actions (monitor/actions.py, views/actions.py): the console changes the host only for the
+    # kinds listed here (none by default), only for a presented full-access credential, and
+    # audits every attempt. In the environment JSON: SERVER_MONITOR_ACTIONS='["signal", "renice"]'.
+    # Under the shipped unit they need deploy/actions.conf (CAP_KILL, CAP_SYS_NICE, setpriority).
+    actions: list[Literal["signal", "renice", "unit"]] = Field(
+        default_factory=list, description="enabled action kinds: signal (TERM, INT, HUP, KILL, "
+                                          "STOP, CONT), renice (0..19), unit (restart, stop, start, reload)")
+    renice_lower: bool = Field(
+        False, description="allow renice to lower a process's nice value (raise its priority); "
+                           "needs CAP_SYS_NICE")
+    action_units: list[str] = Field(
+        default_factory=list, description="the systemd units unit actions may touch (none by default)")
+
     fleet_interval: float = Field(
         15.0, ge=1, le=300, description="seconds between two polls of Prometheus while /fleet is open")
 

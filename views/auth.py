@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import logging
 import math
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -68,6 +70,12 @@ DISPLAY_PREFIXES = ("/api/history/",)
 # Inside those prefixes, still full scope only: a moment carries command lines and log lines.
 FULL_PREFIXES = ("/api/history/at/",)
 METRICS_EXACT = {"/metrics"}
+# Paths that change the host (views/actions.py): full scope, and only for a credential presented
+# with the request (token or login cookie). Anonymous loopback never acts, even with
+# ``anonymous = "full"``: any local user (or a page a local browser shows) could otherwise.
+ACT_PATTERN = re.compile(r"^(/api)?/processes/\d+/(signal|renice)$|^/fragments/processes/\d+/actions$"
+                         r"|^/api/services/[^/]+/(restart|stop|start|reload)$|^/fragments/services/[^/]+/actions$"
+                         r"|^/services/[^/]+/(restart|stop|start|reload)$")
 # Full scope only, by not being listed above: /fleet and /fleet/stream (views/fleet.py) show other
 # hosts' problems, which the display scope of this host must not reach.
 
@@ -93,6 +101,11 @@ PROXY_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-h
 
 def display_may(path: str) -> bool:
     return (path in DISPLAY_EXACT or path.startswith(DISPLAY_PREFIXES)) and not path.startswith(FULL_PREFIXES)
+
+
+def acts(path: str) -> bool:
+    """Whether ``path`` changes the host (needs a presented full-scope credential)."""
+    return ACT_PATTERN.match(path) is not None
 
 
 def may(role: str, path: str) -> bool:
@@ -137,6 +150,8 @@ class Decision:
     message: str = ""
     login: bool = False  # a browser page: send it to /login instead of a bare 401/403
     retry_after: int = 0  # with 429: seconds until this address may try again
+    via: str = "none"  # how the credential came: bearer, basic, cookie, none (anonymous)
+    proof: bytes | None = None  # SHA-256 of the presented secret or cookie (per-form tokens)
 
 
 def wants_page(scope: Scope) -> bool:
@@ -159,9 +174,12 @@ class AccessControl:
             return
         d = self.decide(scope)
         if d.status is None:
-            scope.setdefault("state", {})["role"] = d.role
+            state = scope.setdefault("state", {})
+            state["role"], state["via"], state["proof"] = d.role, d.via, d.proof
             await self.app(scope, receive, send)
             return
+        if d.role is not None:  # refused, but known: the action audit says who (actions_audit.py)
+            scope.setdefault("state", {}).update(refused_role=d.role, refused_via=d.via)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -185,6 +203,7 @@ class AccessControl:
         headers = dict(scope["headers"])
         peer = (scope.get("client") or ("?",))[0]
         secret = presented_secret(headers)
+        via, proof = "none", None
         if secret is not None or b"authorization" in headers:
             wait = self.attempts.blocked(peer)
             if wait:
@@ -196,8 +215,13 @@ class AccessControl:
                 return Decision(status=401, message=(
                     "a credential is required: Authorization: Bearer <token>, HTTP Basic with the "
                     "token as password, or log in at /login"))
+            via = "bearer" if headers[b"authorization"].strip()[:7].lower() == b"bearer " else "basic"
+            proof = hashlib.sha256(secret).digest()
         else:
-            role = self.credentials.role_of_cookie(cookie_of(headers))
+            cookie = cookie_of(headers)
+            role = self.credentials.role_of_cookie(cookie)
+            if role is not None:
+                via, proof = "cookie", hashlib.sha256(cookie).digest()
         if role is None:  # anonymous
             why = self._anonymous_refusal(scope, headers)
             if why or self.anonymous == "none":
@@ -205,6 +229,10 @@ class AccessControl:
                     "a credential is required: Authorization: Bearer <token>, HTTP Basic with "
                     "the token as password, or log in at /login"))
             role = self.anonymous
+            if acts(path):
+                return Decision(status=401, message=(
+                    "acting on the host needs a presented full-access credential "
+                    "(Authorization: Bearer <token>, or log in at /login); anonymous requests never act"))
             if not may(role, path):
                 return Decision(status=401, login=True, message=(
                     "without a credential this console shows only its overview; this needs the "
@@ -214,8 +242,8 @@ class AccessControl:
                              "stream, overview JSON)",
                     METRICS: "the metrics credential opens only /metrics"}[role]
             return Decision(status=403, message=f"{what}; this needs the full-access token",
-                            login=role == DISPLAY)
-        return Decision(role=role)
+                            login=role == DISPLAY, role=role, via=via)
+        return Decision(role=role, via=via, proof=proof)
 
     @staticmethod
     def _anonymous_refusal(scope: Scope, headers: dict[bytes, bytes]) -> str:
