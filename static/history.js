@@ -33,10 +33,19 @@
       svg.setAttribute("aria-valuetext", title ? title.textContent : "");
     }
 
+    // A point of a minute or less is that minute; a wider one opens the minute its series peaked.
+    var step = parseFloat(svg.getAttribute("data-step") || "0");
+    var metric = figure && figure.getAttribute("data-metric");
+
     function open(i) {
       if (!moment || i < 0 || i >= hits.length) { return; }
+      var query = [];
+      if (step > 60 && metric) {
+        query.push("peak=" + encodeURIComponent(metric), "within=" + Math.round(step));
+      }
+      if (tz) { query.push("tz=" + encodeURIComponent(tz)); }
       var url = moment + hits[i].getAttribute("data-t");
-      window.location.href = tz ? url + "?tz=" + encodeURIComponent(tz) : url;
+      window.location.href = query.length ? url + "?" + query.join("&") : url;
     }
 
     hits.forEach(function (r, i) {
@@ -46,9 +55,9 @@
     if (moment) { svg.classList.add("hclickable"); }
     svg.addEventListener("focus", function () { show(current < 0 ? hits.length - 1 : current); });
     svg.addEventListener("keydown", function (e) {
-      var step = e.shiftKey ? 10 : 1;
-      if (e.key === "ArrowLeft") { show(current - step); }
-      else if (e.key === "ArrowRight") { show(current + step); }
+      var jump = e.shiftKey ? 10 : 1;
+      if (e.key === "ArrowLeft") { show(current - jump); }
+      else if (e.key === "ArrowRight") { show(current + jump); }
       else if (e.key === "Home") { show(0); }
       else if (e.key === "End") { show(hits.length - 1); }
       else if (e.key === "Enter") { open(current); }

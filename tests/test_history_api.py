@@ -113,6 +113,9 @@ def test_a_moment_has_the_top_process_the_verdicts_and_the_log_lines(console):
     assert page.status_code == 200 and "spiker" in page.text and "python spiker" in page.text
     assert f"/logs?source=syslog&level=err&since={m0 * 60 - 120}&until={m0 * 60 + 180}" in page.text
     assert client.get("/api/history/at/2999-01-01T00:00:00Z").status_code == 422
+    wide = client.get(f"/history/at/{m0 * 60 + 300}", params={"peak": "cpu.percent", "within": 600},
+                      follow_redirects=False)
+    assert wide.status_code == 303 and wide.headers["location"] == f"/history/at/{m0 * 60}"
     assert client.get("/api/history/at/soon").status_code == 422
 
 

@@ -77,6 +77,13 @@ def test_spike_on_the_chart_and_its_process_at_that_moment(serve_app, watched_pa
     top = page.locator("#moment-top")
     assert str(proc.pid) in top.inner_text() and "history-spike-test" in top.inner_text()
     assert page.locator("#moment-top a[href^='/processes/%d?started=']" % proc.pid).count() == 1
+    # On a 6 h chart a point is two minutes: its click opens the minute where cpu.percent peaked.
+    page.goto(url + "/history?range=6h")
+    wide = page.locator('figure[data-metric="cpu.percent"] rect.hhit', has=page.locator("title", has_text="max 100.0 %"))
+    assert wide.count() == 1
+    wide.click()
+    page.wait_for_url(f"**/history/at/{m0 * 60}")
+    assert "history-spike-test" in page.locator("#moment-top").inner_text()
     watched_page.assert_clean()
 
 

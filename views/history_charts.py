@@ -78,7 +78,7 @@ def chart(name: str, points: Sequence[tuple[float, float, float, float]], since:
         return TOP + PLOT_H - max(0.0, min(v, hi)) / hi * PLOT_H
 
     out = [f'<svg class="hchart" viewBox="0 0 {W} {H}" role="img" tabindex="0" '
-           f'data-since="{since:.0f}" data-until="{until:.0f}" aria-label="{escape(label or name)}">'
+           f'data-since="{since:.0f}" data-until="{until:.0f}" data-step="{step:.0f}" aria-label="{escape(label or name)}">'
            f'<title>{escape(label or name)}, {escape(local(since, tz))} to {escape(local(until, tz))}</title>']
     out.append(_grid(hi, unit) + _time_axis(since, until, tz, x))
     segments: list[list[tuple[float, float, float, float]]] = []

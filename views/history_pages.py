@@ -151,13 +151,24 @@ def history_page(
 @router.get("/history/at/{t}", response_class=HTMLResponse)
 def moment_page(request: Request, t: str, snap: SnapshotDep, events: EventsDep,
                 tz: Annotated[str | None, Query(max_length=70)] = None,
-                when_: Annotated[str | None, Query(alias="when", max_length=40)] = None):
+                when_: Annotated[str | None, Query(alias="when", max_length=40)] = None,
+                peak: Annotated[str | None, Query(max_length=200)] = None,
+                within: Annotated[int | None, Query(ge=60, le=31 * 86400)] = None):
     zone_ = zone(tz)
+    db = history_db(request)
+    if peak is not None and within is not None and db is not None and db.ready:
+        # A chart point covers (t - within, t]: open the minute where its series peaked.
+        end = parse_moment(t)
+        try:
+            top = db.peak_minute(peak, int((end - within) // 60) + 1, int(end // 60))
+        except HistoryUnavailable:
+            top = None
+        if top is not None:
+            return RedirectResponse(f"/history/at/{top * 60}" + (f"?tz={quote(tz)}" if tz else ""), 303)
     if when_ is not None:  # the page's "a moment" form (a datetime-local in the page's zone)
         target = f"/history/at/{int(page_time(when_, 'when', zone_))}" + (f"?tz={quote(tz)}" if tz else "")
         return RedirectResponse(target, status_code=303)
     when = parse_moment(t)
-    db = history_db(request)
     if db is None or not db.ready:
         raise HTTPException(503, db_note(db) or "", headers={"Retry-After": "5"})
     try:

@@ -246,6 +246,18 @@ class HistoryDB:
                     if since + k * step <= until]
         return self._run(work)
 
+    def peak_minute(self, name: str, first: int, last: int) -> int | None:
+        """The minute from ``first`` to ``last`` with the highest mean of ``name`` (a chart
+        point of many minutes opens the minute of its peak)."""
+        def work(db: sqlite3.Connection):
+            sid = self._ids.get(name)
+            if sid is None:
+                return None
+            row = db.execute("SELECT minute FROM rollup WHERE series = ? AND minute BETWEEN ? AND ? "
+                             "ORDER BY mean DESC, minute LIMIT 1", (sid, first, last)).fetchone()
+            return row[0] if row else None
+        return self._run(work)
+
     def minutes(self, first: int, last: int) -> list[dict]:
         """The per-minute records (top, logs, verdicts) from ``first`` to ``last``, oldest first."""
         def work(db: sqlite3.Connection):
