@@ -1,7 +1,8 @@
 """/metrics from a literal snapshot, compared with the committed tests/golden/metrics.txt.
 
 node_exporter's end-to-end idea: every area's model is built here by hand with fixed numbers and
-a fixed ``taken_at``, judged with the default thresholds, and exported; the text must be the
+a fixed ``taken_at``, judged with the default thresholds, and exported with a literal host reading
+(tests/metrics_host.py: the /proc and /sys text behind node_exporter's families); the text must be the
 golden file byte for byte. A renamed metric, a changed label, a lost sample or a new family shows
 up as a diff in review.
 
@@ -13,6 +14,7 @@ After an intended change, rewrite the file and review its diff:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +22,7 @@ from types import SimpleNamespace
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor.cgroups import Costs
 from monitor.collectors.cpu import Cpu
 from monitor.collectors.disks import BlockDevice, Disks, Filesystem
 from monitor.collectors.logs import Logs, SourceErrors
@@ -28,10 +31,12 @@ from monitor.collectors.network import Interface, Network
 from monitor.collectors.pressure import OomKill, Pressure, Resource, Stall
 from monitor.collectors.processes import Processes
 from monitor.collectors.sensors import Battery, Fan, Sensors, Temperature
+from monitor.collectors.services import Services, Unit
 from monitor.collectors.system import System
 from monitor.health import Judge
 from monitor.sampler import Snapshot
 from monitor.thresholds import Thresholds
+from tests.metrics_host import HOST
 from views.metrics import EXPORTERS, SnapshotCollector
 
 GOLDEN = Path(__file__).parent / "golden" / "metrics.txt"
@@ -97,8 +102,19 @@ def areas() -> dict:
                                       reason=None, errors=3, total=40),
                          SourceErrors(name="journal", kind="journal", path=None, available=False,
                                       reason="journalctl is not installed", errors=0, total=0)])
+    nginx = Unit(name="nginx.service", type="service", description="nginx", load="loaded", active="active",
+                 sub="running", since=TAKEN_AT - 3600, main_pid=812, restarts=1, restarts_recent=0,
+                 result="success", cgroup="/system.slice/nginx.service",
+                 costs=Costs(cpu_percent=2.5, memory=48 * 2**20, memory_max=None, io_read_per_s=0.0,
+                             io_write_per_s=4096.0, tasks=5, pressure_cpu=0.0, pressure_memory=0.0,
+                             pressure_io=0.5))
+    backup = Unit(name="backup.service", type="service", description="backup", load="loaded", active="failed",
+                  sub="failed", since=TAKEN_AT - 60, main_pid=None, restarts=0, restarts_recent=0,
+                  result="exit-code", cgroup=None)
+    services = Services(present=True, cgroup="v2", total=2, failed=1, counts={"active": 1, "failed": 1},
+                        units=[backup, nginx])
     return {"system": system, "cpu": cpu, "memory": memory, "disks": disks, "network": network,
-            "sensors": sensors, "pressure": pressure, "processes": processes, "logs": logs}
+            "sensors": sensors, "pressure": pressure, "services": services, "processes": processes, "logs": logs}
 
 
 def literal_snapshot() -> Snapshot:
@@ -112,7 +128,7 @@ def literal_snapshot() -> Snapshot:
 def exposition() -> str:
     store = SimpleNamespace(latest=literal_snapshot(), failures={"pressure": 3})
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(store))  # type: ignore[arg-type]
+    registry.register(SnapshotCollector(store, read=lambda: HOST))  # type: ignore[arg-type]
     return generate_latest(registry).decode()
 
 
@@ -141,3 +157,20 @@ def test_each_area_exports_node_exporter_names_or_its_own_word():
         for m in export(areas()[area]):
             if m is not None:
                 assert m.name.startswith(("node_", f"server_monitor_{area}_")), (area, m.name)
+
+
+def _row_pattern(key: str) -> re.Pattern:
+    """A row's name as a pattern: `node_memory_<Field>[_bytes]` stands for a family of names."""
+    body = re.escape(key).replace(r"\[_bytes\]", "(_bytes)?")
+    return re.compile("^" + re.sub(r"<[^>]+>", r"\\w+", body) + "$")
+
+
+def test_docs_metrics_has_a_row_for_every_family():
+    """docs/METRICS.md's table names every family of the golden text, with its type."""
+    doc = (Path(__file__).parent.parent / "docs" / "METRICS.md").read_text()
+    rows = [(_row_pattern(k), t) for k, t in re.findall(r"^\| `([^`]+)` \| (\w+) \|", doc, re.MULTILINE)]
+    assert len(rows) > 100
+    for fam in text_string_to_metric_families(GOLDEN.read_text()):
+        name = fam.name + ("_total" if fam.type == "counter" else "")
+        kind = {"unknown": "untyped"}.get(fam.type, fam.type)
+        assert any(p.match(name) and t == kind for p, t in rows), f"{name} ({kind}) has no row in docs/METRICS.md"

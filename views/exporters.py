@@ -1,20 +1,27 @@
 """What /metrics says about each area: ``EXPORTERS[area](model)`` yields its metric families.
 
-node_exporter's names are used where the value means exactly what node_exporter's does (sizes,
-load, temperatures, link state, and the CPU's raw counters: node_cpu_seconds_total,
-node_context_switches_total, node_intr_total). Where the sampler keeps only rates and percentages,
-those are exported as gauges under server_monitor_* names that say "per_second" or "percent": a
-``_total`` counter that was really a rate would mislead every ``rate()`` over it.
-The console's own names are ``server_monitor_<area>_*`` (``server_monitor_disks_used_percent``,
-``server_monitor_memory_swap_used_percent``, ``server_monitor_logs_errors_per_minute``); the
-console-wide families (verdicts, collectors, samples) are in views/metrics.py.
+Two sources, one name space. node_exporter's families for what the kernel counts (node_cpu_*,
+node_memory_*, node_disk_*, node_network_*, node_vmstat_*, ...) are made from the raw /proc and
+/sys files read once per exported snapshot (monitor/node_read.py, views/exporters_node.py,
+views/exporters_net.py): raw counters, every interface and device, exactly node_exporter's names,
+labels and units. The areas here add what the sampler itself measured: the filesystems (statvfs
+with its deadline, so a hung NFS mount never holds a scrape), boot time, temperatures, and the
+console's own readings under ``server_monitor_<area>_*`` names that say "per_second" or "percent"
+(rates and shares are gauges: a ``_total`` counter that was really a rate would mislead every
+``rate()`` over it). The console-wide families (verdicts, collectors, samples) are in
+views/metrics.py; docs/METRICS.md lists them all.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, UnknownMetricFamily
+
+from monitor.text import clean
+
+LABEL_MAX = 256  # characters of a host string in a label value
 
 Rows = Iterable[tuple[tuple[str, ...], float | int | None]]
 
@@ -30,6 +37,12 @@ def _fam(kind: type, name: str, doc: str, labels: tuple[str, ...], rows: Rows) -
     return fam if n else None
 
 
+def label(s: str | None) -> str:
+    """A host string (interface, device, mount point, os-release field) as a label value: cleaned
+    (monitor/text.py) and capped. Collectors already clean theirs; the raw /proc reading does not."""
+    return clean(s or "", LABEL_MAX)
+
+
 def gauge(name: str, doc: str, labels: tuple[str, ...] = (), rows: Rows = ()) -> Metric | None:
     return _fam(GaugeMetricFamily, name, doc, labels, rows)
 
@@ -38,26 +51,25 @@ def one(name: str, doc: str, value) -> Metric | None:
     return gauge(name, doc, (), [((), value)])
 
 
+def untyped(name: str, doc: str, value) -> Metric | None:
+    """node_exporter's untyped families (vmstat, netstat): one sample, no labels."""
+    return _fam(UnknownMetricFamily, name, doc, (), [((), value)])
+
+
 def counter(name: str, doc: str, labels: tuple[str, ...] = (), rows: Rows = ()) -> Metric | None:
     """A real counter (raw since boot); prometheus_client appends ``_total`` to the name."""
     return _fam(CounterMetricFamily, name, doc, labels, rows)
 
 
 def _cpu(d) -> Iterator[Metric | None]:
-    yield counter("node_cpu_seconds", "Seconds the CPUs spent in each mode.", ("cpu", "mode"),
-                  [((str(i), mode), secs) for i, core in enumerate(d.per_core_times)
-                   for mode, secs in core.items() if mode not in ("guest", "guest_nice")])
-    yield counter("node_context_switches", "Total number of context switches.", (), [((), d.ctx_switches)])
-    yield counter("node_intr", "Total number of interrupts serviced.", (), [((), d.interrupts)])
+    # node_cpu_seconds_total, node_load1, ... come from /proc/stat and /proc/loadavg
+    # (views/exporters_node.py); these are the console's own readings.
     yield one("server_monitor_cpu_busy_percent", "Busy share of all cores over the last tick.", d.percent)
     modes = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
     yield gauge("server_monitor_cpu_mode_percent", "Share of CPU time per mode over the last tick.",
                 ("mode",), [((m,), getattr(d, m, None)) for m in modes])
     yield gauge("server_monitor_cpu_core_busy_percent", "Busy share per logical core.", ("cpu",),
                 [((str(i),), p) for i, p in enumerate(d.per_core)])
-    yield one("node_load1", "1m load average.", d.load1)
-    yield one("node_load5", "5m load average.", d.load5)
-    yield one("node_load15", "15m load average.", d.load15)
     yield one("server_monitor_cpu_load_per_core", "1m load average per logical core.", d.load_per_core)
     yield one("server_monitor_cpu_logical_cores", "Logical cores.", d.count)
     yield one("server_monitor_cpu_context_switches_per_second", "Context switches per second.",
@@ -66,11 +78,7 @@ def _cpu(d) -> Iterator[Metric | None]:
 
 
 def _memory(d) -> Iterator[Metric | None]:
-    for field, node in (("total", "MemTotal"), ("available", "MemAvailable"), ("free", "MemFree"),
-                        ("buffers", "Buffers"), ("shared", "Shmem"),
-                        ("swap_total", "SwapTotal"), ("swap_free", "SwapFree")):
-        yield one(f"node_memory_{node}_bytes", f"Memory information field {node}_bytes.",
-                  getattr(d, field))
+    # node_memory_<Field>_bytes, every line of /proc/meminfo, is views/exporters_node.py's.
     # psutil's cached adds SReclaimable to /proc/meminfo's Cached: not node_memory_Cached_bytes.
     yield one("server_monitor_memory_cached_bytes",
               "Page cache and reclaimable slab (psutil's cached: Cached + SReclaimable).", d.cached)
@@ -81,19 +89,29 @@ def _memory(d) -> Iterator[Metric | None]:
 
 
 def _system(d) -> Iterator[Metric | None]:
+    # node_uname_info and node_os_info (all their labels) are views/exporters_node.py's.
     yield one("node_boot_time_seconds", "Node boot time, in unixtime.", d.boot_time)
-    yield gauge("node_uname_info", "Labeled system information as provided by the uname system call.",
-                ("nodename", "release", "machine"), [((d.hostname, d.kernel, d.arch), 1)])
-    yield gauge("node_os_info", "A metric with a constant '1' value labeled by the os-release fields.",
-                ("id", "name", "pretty_name", "version"),
-                [((d.os_id or "", d.os_name or "", d.os_pretty_name or "", d.os_version or ""), 1)])
+
+
+# node_exporter's default --collector.filesystem.{mount-points,fs-types}-exclude: the console
+# judges /dev/shm (and tmpfs it is told to), node_exporter leaves them out of node_filesystem_*.
+NODE_MOUNT_EXCLUDE = re.compile(r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+"
+                                r"|var/lib/containers/storage/.+)($|/)")
+NODE_FSTYPE_EXCLUDE = re.compile(r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl"
+                                 r"|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs"
+                                 r"|securityfs|selinuxfs|squashfs|sysfs|tracefs)$")
 
 
 def _disks(d) -> Iterator[Metric | None]:
-    fs = [((f.device, f.fstype, f.mountpoint), f) for f in d.filesystems]
+    # node_exporter has a series per mount point, bind mounts included; the console lists each
+    # filesystem once with the other places it is mounted.
+    fs = [((f.device, f.fstype, mp), f) for f in d.filesystems for mp in (f.mountpoint, *f.also_mounted_at)
+          if not NODE_MOUNT_EXCLUDE.match(mp) and not NODE_FSTYPE_EXCLUDE.match(f.fstype)]
     lab = ("device", "fstype", "mountpoint")
     yield gauge("node_filesystem_size_bytes", "Filesystem size in bytes.", lab,
                 [(k, f.total) for k, f in fs])
+    yield gauge("node_filesystem_free_bytes", "Filesystem free space in bytes.", lab,
+                [(k, None if f.total is None or f.used is None else f.total - f.used) for k, f in fs])
     yield gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.",
                 lab, [(k, f.free) for k, f in fs])
     yield gauge("node_filesystem_files", "Filesystem total file nodes.", lab,
@@ -103,6 +121,10 @@ def _disks(d) -> Iterator[Metric | None]:
                   else f.inodes_total - f.inodes_used) for k, f in fs])
     yield gauge("node_filesystem_readonly", "Filesystem read-only status.", lab,
                 [(k, int(f.read_only)) for k, f in fs])
+    yield gauge("node_filesystem_device_error",
+                "Whether an error occurred while getting statistics for the given device.", lab,
+                [(k, int(f.error is not None)) for k, f in fs])
+    fs = [((f.device, f.fstype, f.mountpoint), f) for f in d.filesystems]
     yield gauge("server_monitor_disks_used_percent", "used / (used + free), as df shows it.", lab,
                 [(k, f.percent) for k, f in fs])
     yield gauge("server_monitor_disks_inodes_used_percent", "Inodes used, percent.", lab,
@@ -124,12 +146,9 @@ def _disks(d) -> Iterator[Metric | None]:
 
 
 def _network(d) -> Iterator[Metric | None]:
+    # node_network_* (every interface's counters and /sys/class/net properties) are
+    # views/exporters_net.py's; these are the rates of the shown interfaces.
     nic = [((i.name,), i) for i in d.interfaces]
-    yield gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", ("device",),
-                [(k, int(i.isup)) for k, i in nic])
-    yield gauge("node_network_mtu_bytes", "MTU of the interface.", ("device",), [(k, i.mtu) for k, i in nic])
-    yield gauge("node_network_speed_bytes", "Link speed in bytes per second.", ("device",),
-                [(k, i.speed * 125_000 if i.speed else None) for k, i in nic])
     for field, name in (("bytes_recv_per_s", "receive_bytes"), ("bytes_sent_per_s", "transmit_bytes"),
                         ("packets_recv_per_s", "receive_packets"), ("packets_sent_per_s", "transmit_packets"),
                         ("errin_per_s", "receive_errors"), ("errout_per_s", "transmit_errors"),
@@ -155,27 +174,11 @@ def _sensors(d) -> Iterator[Metric | None]:
 
 
 def _pressure(d) -> Iterator[Metric | None]:
-    # node_exporter's pressure collector (collector/pressure_linux.go): totals in seconds.
-    by = {r.name: r for r in d.resources}
-
-    def total(res: str, kind: str) -> float | None:
-        s = getattr(by.get(res), kind, None)
-        return None if s is None else s.total / 1e6
-    for res, kind, name, doc in (
-            ("cpu", "some", "cpu_waiting", "Total time in seconds that processes have waited for CPU time"),
-            ("cpu", "full", "cpu_stalled", "Total time in seconds no process could make progress due to CPU congestion"),
-            ("memory", "some", "memory_waiting", "Total time in seconds that processes have waited for memory"),
-            ("memory", "full", "memory_stalled", "Total time in seconds no process could make progress due to memory congestion"),
-            ("io", "some", "io_waiting", "Total time in seconds that processes have waited due to IO congestion"),
-            ("io", "full", "io_stalled", "Total time in seconds no process could make progress due to IO congestion")):
-        yield counter(f"node_pressure_{name}_seconds", doc, (), [((), total(res, kind))])
+    # node_pressure_*_seconds_total and node_vmstat_oom_kill are views/exporters_node.py's.
     yield gauge("server_monitor_pressure_avg10_percent",
                 "PSI share of the last 10 s tasks stalled on the resource (some: at least one, full: all).",
                 ("resource", "kind"), [((r.name, kind), getattr(r, kind).avg10) for r in d.resources
                                        for kind in ("some", "full") if getattr(r, kind) is not None])
-    if d.oom_kills_total is not None:
-        # node_exporter's vmstat collector exports it untyped, without _total.
-        yield one("node_vmstat_oom_kill", "/proc/vmstat information field oom_kill.", d.oom_kills_total)
 
 
 def _processes(d) -> Iterator[Metric | None]:
@@ -203,3 +206,4 @@ EXPORTERS: dict[str, Exporter] = {
     "system": _system, "cpu": _cpu, "memory": _memory, "disks": _disks, "network": _network,
     "sensors": _sensors, "pressure": _pressure, "processes": _processes, "logs": _logs,
 }
+EXPORTERS["services"] = __import__("views.services_metrics", fromlist=["export"]).export  # issue 14

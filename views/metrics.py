@@ -15,22 +15,29 @@ once per snapshot (memoised), however many Prometheus servers scrape. Sample:
     server_monitor_collector_success{collector="cpu"} 1.0
 
 Each area's families come from ``EXPORTERS`` (views/exporters.py, keyed by the area word);
-the console-wide ones (verdicts, collectors, samples) are made here.
+node_exporter's kernel counters from one raw reading of /proc and /sys (``read_host``, made once
+per snapshot and only when scraped: views/exporters_node.py); the console-wide ones (verdicts,
+collectors, samples) are made here. ``Accept: application/openmetrics-text`` gets OpenMetrics
+(prometheus_client's ``choose_encoder``), memoised per snapshot and format.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.core import Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
 from monitor.health import VALUE, state
+from monitor.node_read import read_host
 from monitor.sampler import Store
 
 from .deps import SnapshotDep
 from .exporters import EXPORTERS, counter, gauge, one
+from .exporters_node import host_families
 
 __all__ = ["EXPORTERS", "SnapshotCollector", "build_router", "families"]
 
@@ -76,8 +83,11 @@ def sampling(snap, failures: dict[str, int]) -> Iterator[Metric | None]:
     yield counter("server_monitor_samples", "Samples taken since start.", (), [((), snap.seq)])
 
 
-def families(snap, failures: dict[str, int]) -> Iterator[Metric]:
-    """Every family of one snapshot: each area's (``EXPORTERS``), then the console-wide ones."""
+def families(snap, failures: dict[str, int], host: dict | None = None) -> Iterator[Metric]:
+    """Every family of one snapshot: the host's raw counters (``host``, a ``read_host()``
+    reading), each area's (``EXPORTERS``), then the console-wide ones."""
+    if host is not None:
+        yield from host_families(host)
     for area, export in EXPORTERS.items():
         data = snap.get(area)
         if data is not None:
@@ -87,26 +97,34 @@ def families(snap, failures: dict[str, int]) -> Iterator[Metric]:
 
 
 class SnapshotCollector:
-    """prometheus_client Collector over the Store's latest snapshot (never psutil)."""
+    """prometheus_client Collector over the Store's latest snapshot (never psutil).
 
-    def __init__(self, store: Store) -> None:
+    ``read`` is the raw host reading (monitor/node_read.py), memoised on the snapshot: two
+    formats or two scrapers of one snapshot read /proc once. A test passes a literal one."""
+
+    def __init__(self, store: Store, read: Callable[[], dict] = read_host) -> None:
         self.store = store
+        self.read = read
 
     def collect(self) -> Iterator[Metric]:
         snap = self.store.latest
         if snap is not None:
-            yield from families(snap, self.store.failures)
+            yield from families(snap, self.store.failures, snap.memo("node_host", self.read))
 
 
 def build_router(store: Store) -> APIRouter:
     router = APIRouter(tags=["service"])
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(store))  # type: ignore[arg-type]
+    from .notifications import NotifyCollector  # server_monitor_notifications_*: monitor/notify/
+    registry.register(NotifyCollector(store))  # type: ignore[arg-type]
 
-    @router.get("/metrics", summary="Prometheus text format of the latest sample",
-                response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-    def metrics(snap: SnapshotDep) -> Response:
-        body = snap.memo("metrics", lambda: generate_latest(registry))
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+    @router.get("/metrics", summary="Prometheus text format (or OpenMetrics) of the latest sample",
+                response_class=Response,
+                responses={200: {"content": {CONTENT_TYPE_LATEST: {}, OPENMETRICS: {}}}})
+    def metrics(snap: SnapshotDep, request: Request) -> Response:
+        encode, media_type = choose_encoder(request.headers.get("accept"))
+        body = snap.memo(f"metrics {media_type}", lambda: encode(registry))
+        return Response(body, media_type=media_type)
 
     return router
