@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None,
         sampler = Sampler(store, collectors, settings.tick, settings.collector_timeout, judge=judge)
         await sampler.sample_once()  # views never see "no data yet"
         task = asyncio.create_task(sampler.run(), name="sampler")
+        app.state.notifier.start(task)  # notifications (monitor/notify/): stop with the sampler
         recorder = Recorder(store, collectors, app.state.history).start()  # history.sqlite
         try:
             yield
@@ -111,7 +112,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="PEM certificate (chain): serve HTTPS directly")
     parser.add_argument("--ssl-keyfile", default=settings.ssl_keyfile,
                         help="PEM private key of --ssl-certfile")
+    parser.add_argument("command", nargs="?", choices=["notify-test"],
+                        help="notify-test: send a test message to every notification channel and exit")
     args = parser.parse_args(argv)
+    if args.command == "notify-test":  # monitor/notify/cli.py: one line per channel, exit 0/1/2
+        from monitor.notify.cli import notify_test
+        sys.exit(notify_test(settings.notify))
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         parser.error("--ssl-certfile and --ssl-keyfile go together")
     settings = settings.model_copy(update={"host": args.host, "port": args.port})

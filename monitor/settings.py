@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from .logs.sources import LogSource
 from .thresholds import Thresholds
+from .notify.settings import NotifySettings
 
 CONFIG_ENV = "SERVER_MONITOR_CONFIG"
 
@@ -107,6 +108,9 @@ class Settings(BaseSettings):
     health_status_critical: int = Field(503, ge=200, le=599, description="/api/health's HTTP status when critical")
     health_status_unknown: int = Field(
         503, ge=200, le=599, description="/api/health's HTTP status when the state cannot be judged")
+    # Notifications (monitor/notify/): Apprise channels, reminders, quiet hours, a heartbeat. In
+    # TOML [[notify.channels]] url = "mailtos://..." (see monitor/notify/settings.py); none by default.
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     # Logs (monitor/logs/, views/logs.py). In TOML: [[log_sources]] name = "app", kind = "file",
     # path = "/var/log/app/*.log"; in the environment JSON, SERVER_MONITOR_LOG_SOURCES='[...]'.

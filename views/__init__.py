@@ -35,6 +35,8 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
     app.state.credentials = credentials.load_credentials(settings)
     app.state.attempts = auth.Attempts(settings.login_attempts)
+    from monitor.notify import Notifier  # notifications: main.py's lifespan starts its tasks
+    app.state.notifier = Notifier(settings.notify, store, judge.events if judge is not None else None)
     from .fleet import make_poller  # /fleet: the one Prometheus poller, None without prometheus_url
     app.state.fleet = make_poller(settings)
     _middleware(app, settings)
@@ -78,6 +80,8 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(history.router)
     app.include_router(history_pages.router, dependencies=[pages.DisplayCheck])  # /history
     app.include_router(logs.router)
+    from . import notifications
+    app.include_router(notifications.router)  # /api/notifications, /api/maintenance, /notifications
     app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
     from . import fleet
     app.include_router(fleet.router, dependencies=[pages.DisplayCheck])  # /fleet, /fleet/stream

@@ -1,0 +1,225 @@
+"""Notifications: which messages a tick makes, from a real Judge and a real EventLog (no delivery:
+the messages stay in each channel's queue, so every test sees exactly what would be sent)."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from monitor.events import EventLog
+from monitor.health import Judge
+from monitor.notify import Notifier, NotifySettings
+from monitor.notify.changes import Item, Watcher
+from monitor.thresholds import Thresholds
+from tests.test_health import disks, fs, memory, processes, row, snap
+
+TH = Thresholds(memory_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45},
+                disks_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
+
+
+class Store:
+    latest = None
+
+
+class Console:
+    """A judge, its event log and a notifier, driven one tick at a time."""
+
+    def __init__(self, tmp_path, thresholds=TH, **notify) -> None:
+        notify.setdefault("channels", [{"url": "json://127.0.0.1:9/hook"}])
+        self.settings = NotifySettings(**notify)
+        self.events = EventLog(tmp_path / "events.jsonl", boot_time=1.0)
+        self.judge = Judge(thresholds, self.events)
+        self.store = Store()
+        self.notifier = Notifier(self.settings, self.store, self.events, host="web1")
+
+    def tick(self, t: float, **areas):
+        s = snap(t=t, **areas)
+        s = dataclasses.replace(s, verdicts=tuple(self.judge(s)))
+        self.store.latest = s
+        self.notifier.step(s)
+        return s
+
+    def sent(self, channel: int = 0):
+        """The messages queued for a channel since the last call."""
+        q = self.notifier.routes[channel].queue
+        out = list(q)
+        q.clear()
+        return out
+
+
+def mem(pct, rows=()):
+    return {"memory": memory(pct), "processes": processes(rows)}
+
+
+def test_an_episode_opens_escalates_and_recovers_with_one_message_each(tmp_path):
+    c = Console(tmp_path)
+    c.tick(0, **mem(10))
+    assert c.sent() == []
+    c.tick(1, **mem(60, [row(7, "hog", rss=9 << 30)]))
+    [opened] = c.sent()
+    assert opened.subject == "[WARNING] web1: memory_percent warning"
+    assert "OPENED" in opened.body and "memory is 60 % used" in opened.body
+    assert "hog (pid 7)" in opened.body and "9.0 GiB" in opened.body
+    c.tick(2, **mem(62))
+    assert c.sent() == []  # still warning: nothing new
+    c.tick(3, **mem(85))
+    [escalated] = c.sent()
+    assert escalated.subject == "[CRITICAL] web1: memory_percent critical"
+    assert "ESCALATED  critical memory_percent (was warning)" in escalated.body
+    assert escalated.type == "failure"
+    c.tick(4, **mem(70))
+    assert c.sent() == []  # lowered to warning: no message of its own
+    c.tick(5, **mem(20))
+    [recovered] = c.sent()
+    assert recovered.subject == "[OK] web1: memory_percent recovered"
+    assert "RECOVERED" in recovered.body and "was critical from" in recovered.body  # its worst
+    assert recovered.type == "success"
+
+
+def test_flapping_inside_the_hysteresis_sends_nothing(tmp_path):
+    c = Console(tmp_path)
+    c.tick(0, **mem(60))
+    assert len(c.sent()) == 1
+    for t, pct in enumerate([48, 52, 47, 55, 46, 51, 49] * 3, start=1):  # between clear 45 and 50
+        c.tick(float(t), **mem(pct))
+    assert c.sent() == []
+    [ev] = c.events.open_events()
+    assert ev.states == [(0.0, "warning")]  # the event log agrees: one state, no flap
+
+
+def test_several_checks_changing_in_one_tick_make_one_message(tmp_path):
+    c = Console(tmp_path)
+    c.tick(0, memory=memory(10), disks=disks(fs("/", 10), fs("/var", 10)))
+    c.tick(1, memory=memory(60), disks=disks(fs("/", 90), fs("/var", 60)))
+    [msg] = c.sent()
+    assert msg.subject == "[CRITICAL] web1: 1 critical, 2 warning"
+    assert msg.body.count("OPENED") == 3
+    assert "OPENED     critical disks_percent /\n" in msg.body  # the worst first
+    assert "OPENED     warning  disks_percent /var\n" in msg.body
+    c.tick(2, memory=memory(10), disks=disks(fs("/", 10), fs("/var", 10)))
+    [msg] = c.sent()
+    assert msg.subject == "[OK] web1: 3 recovered" and msg.body.count("RECOVERED") == 3
+
+
+def test_reminders_at_the_interval_while_open(tmp_path):
+    c = Console(tmp_path, remind_every=10)
+    c.tick(0, **mem(60))
+    assert len(c.sent()) == 1
+    got = []
+    for t in range(1, 31):
+        c.tick(float(t), **mem(60))
+        got += [(t, m) for m in c.sent()]
+    assert [t for t, _ in got] == [10, 20, 30]
+    assert all(m.subject == "[WARNING] web1: memory_percent still warning" for _, m in got)
+    assert "STILL" in got[0][1].body and "since 1970-01-01 00:00:00 UTC (10 s)" in got[0][1].body
+
+
+def test_levels_and_check_filters_per_channel(tmp_path):
+    c = Console(tmp_path, channels=[{"url": "json://127.0.0.1:9/a", "level": "critical"},
+                                    {"url": "json://127.0.0.1:9/b", "checks": ["disks_*"]}])
+    c.tick(0, memory=memory(60), disks=disks(fs("/", 10)))
+    assert c.sent(0) == [] and c.sent(1) == []  # critical-only; disks-only
+    c.tick(1, memory=memory(90), disks=disks(fs("/", 60)))
+    [crit] = c.sent(0)  # the critical channel: memory only (disks is a warning)
+    assert crit.subject == "[CRITICAL] web1: memory_percent critical"
+    changes, also = crit.body.split("Also not ok:")
+    assert "ESCALATED  critical memory_percent (was warning)" in changes and "disks" not in changes
+    assert "WARNING disks_percent /: / is 60 % full" in also  # every reason is in the message
+    [disk] = c.sent(1)  # the disks channel: the disk only
+    assert disk.subject == "[CRITICAL] web1: disks_percent / warning"
+    assert "OPENED     warning  disks_percent /" in disk.body.split("Also not ok:")[0]
+    c.tick(2, memory=memory(10), disks=disks(fs("/", 10)))
+    assert [m.subject for m in c.sent(0)] == ["[OK] web1: memory_percent recovered"]
+    assert [m.subject for m in c.sent(1)] == ["[OK] web1: disks_percent / recovered"]
+
+
+def test_a_recovery_goes_only_to_channels_that_were_told(tmp_path):
+    c = Console(tmp_path, channels=[{"url": "json://127.0.0.1:9/a", "level": "critical"}])
+    c.tick(0, **mem(60))
+    c.tick(1, **mem(10))
+    assert c.sent() == []  # never told of the warning: no recovery either
+
+
+def test_maintenance_holds_warnings_sends_critical_and_releases_what_is_still_open(tmp_path):
+    c = Console(tmp_path)
+    c.notifier.maintenance.set(0, minutes=1)
+    c.tick(0, memory=memory(60), disks=disks(fs("/", 10)))
+    assert c.sent() == []
+    c.tick(1, memory=memory(60), disks=disks(fs("/", 90)))
+    [crit] = c.sent()
+    assert "disks_percent /" in crit.subject and "maintenance until" in crit.body
+    c.tick(59, memory=memory(60), disks=disks(fs("/", 90)))
+    assert c.sent() == []
+    c.tick(60, memory=memory(60), disks=disks(fs("/", 90)))  # the window is over
+    [held] = c.sent()
+    assert held.subject == "[CRITICAL] web1: memory_percent warning" and "HELD" in held.body
+
+
+def test_maintenance_that_holds_critical_too(tmp_path):
+    c = Console(tmp_path)
+    c.notifier.maintenance.set(0, minutes=1, hold_critical=True)
+    c.tick(0, **mem(90))
+    c.tick(30, **mem(10))  # over before the window ends: never sent, nothing to recover
+    c.tick(61, **mem(10))
+    assert c.sent() == []
+
+
+def test_unknown_and_unavailable_notify_after_their_hold(tmp_path):
+    c = Console(tmp_path, unknown_after=5, unavailable_after=300)
+    c.tick(0, **mem(10))
+    for t in range(1, 301):  # unreadable since t=1: 299 s at t=300
+        c.tick(float(t), processes=processes(()), unavailable={"memory": "collection hung"})
+    assert c.sent() == []
+    c.tick(301, processes=processes(()), unavailable={"memory": "collection hung"})
+    [msg] = c.sent()
+    assert msg.subject == "[UNKNOWN] web1: memory (area) unknown"
+    assert "UNREADABLE" in msg.body and "memory could not be read: collection hung" in msg.body
+    c.tick(302, **mem(10))
+    [back] = c.sent()
+    assert "memory (area) readable again" in back.subject
+
+
+def test_a_failed_judgment_notifies_after_its_hold_and_when_judged_again(tmp_path):
+    c = Console(tmp_path, unknown_after=5)
+    for t in range(0, 6):
+        s = snap(t=float(t), **mem(10))
+        s = dataclasses.replace(s, judge_error="TimeoutError: judging took over 0.3 s")
+        c.store.latest = s
+        c.notifier.step(s)
+    [msg] = c.sent()
+    assert "judgment unknown" in msg.subject and "judging took over" in msg.body
+    c.tick(6, **mem(10))
+    [back] = c.sent()
+    assert "judgment judged again" in back.subject
+
+
+def test_a_full_queue_drops_the_oldest_and_counts(tmp_path):
+    c = Console(tmp_path, queue=2)
+    r = c.notifier.routes[0]
+    for i in range(5):
+        c.notifier.enqueue(r, f"m{i}")
+    assert list(r.queue) == ["m3", "m4"] and r.dropped == 3
+
+
+def test_an_episode_resumed_after_a_restart_is_not_told_again(tmp_path):
+    c = Console(tmp_path)
+    c.tick(0, **mem(60))
+    assert len(c.sent()) == 1
+    c.events.close()
+    again = Console(tmp_path)
+    again.tick(100, **mem(60))
+    assert again.sent() == []
+    again.tick(101, **mem(10))
+    [rec] = again.sent()
+    assert "recovered" in rec.subject
+
+
+def test_an_unreadable_area_waits_five_minutes_by_default():
+    w = Watcher()
+    kinds = []
+    for t in range(0, 302, 30):
+        kinds += [(t, i.kind) for i in w.step(snap(t=float(t), unavailable={"sensors": "no answer"}))]
+    assert kinds == [(300, "unavailable")]
+    [back] = w.step(snap(t=302.0))
+    assert (back.kind, back.key, back.was) == ("readable", "area:sensors", "unknown")
+    assert isinstance(back, Item)

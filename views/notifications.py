@@ -1,0 +1,120 @@
+"""Notifications over HTTP (monitor/notify/): their state, a test send, maintenance windows.
+
+    GET  /api/notifications          channels (redacted), the last attempts and their results
+    POST /api/notifications/test     a test message to every channel: the result per channel
+    POST /api/maintenance?minutes=N  warnings held for N minutes (0 ends it); &hold_critical=true
+                                     holds critical too
+    GET  /notifications              the page: channels, attempts, the test button, maintenance
+
+All of it is full scope (views/auth.py denies by default); the POSTs also pass the CSRF guard
+(views/security.py SameOriginWrites: a cross-site browser write is refused). A URL is only ever
+shown redacted (scheme and host); attempt errors are scrubbed of every part of their URL.
+The health banner's note (maintenance, failing channels) is ``notify_note`` below, and /metrics
+gets ``server_monitor_notifications_{sent,failed,dropped}_total`` from ``NotifyCollector``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import Markup
+from prometheus_client.core import Metric
+
+from monitor.notify import Notifier, notifier_of
+
+from .exporters import counter, gauge
+from .templating import env, templates
+
+router = APIRouter(tags=["notifications"])
+MAINTENANCE_MAX = 7 * 24 * 60  # minutes: a week
+
+
+def get_notifier(request: Request) -> Notifier:
+    return request.app.state.notifier
+
+
+@router.get("/api/notifications", summary="Notification channels, the last attempts and their results")
+def notifications(request: Request) -> JSONResponse:
+    return JSONResponse(get_notifier(request).status())
+
+
+@router.post("/api/notifications/test", summary="Send a test message to every channel (one attempt each)")
+async def send_test(request: Request):
+    n = get_notifier(request)
+    results = [{"channel": label, "ok": error is None, "error": error} for label, error in await n.test()]
+    if request.headers.get("hx-request") or "text/html" in request.headers.get("accept", ""):
+        return templates.TemplateResponse(request, "cards/notifications_test.html",
+                                          {"results": results, "channels": len(n.routes)})
+    return JSONResponse({"results": results}, status_code=200)
+
+
+@router.post("/api/maintenance", summary="Hold warnings (and optionally critical) for N minutes; 0 ends it")
+def maintenance(request: Request,
+                minutes: Annotated[int, Query(ge=0, le=MAINTENANCE_MAX, description="0 ends the window")],
+                hold_critical: Annotated[bool, Query(description="hold critical messages too")] = False):
+    n = get_notifier(request)
+    who = request.client.host if request.client else ""
+    n.maintenance.set(time.time(), minutes, hold_critical, who)
+    status = n.status()["maintenance"]
+    if request.headers.get("hx-request"):
+        return templates.TemplateResponse(request, "cards/notifications_maintenance.html",
+                                          {"maintenance": status})
+    return JSONResponse({"maintenance": status})
+
+
+@router.get("/notifications", response_class=HTMLResponse, summary="Notifications: channels, attempts, test send")
+def page(request: Request):
+    n = get_notifier(request)
+    return templates.TemplateResponse(request, "cards/notifications_page.html",
+                                      {"status": n.status(), "system": None})
+
+
+# --- the health banner's note --------------------------------------------------------------
+def notify_note(snap, full: bool = False) -> Markup:
+    """``{{ notify_note(snap, full) }}`` in partials/health.html: maintenance, failing channels."""
+    n = next((x for x in _notifiers() if x.knows(snap)), None)
+    if n is None:
+        return Markup("")
+    window = n.window(snap.taken_at)
+    failing = n.failing()
+    if window is None and not failing:
+        return Markup("")
+    return Markup(env.get_template("cards/notifications_note.html").render(
+        window=window, failing=failing, full=full))
+
+
+def _notifiers() -> Iterator[Notifier]:
+    from monitor.notify.dispatcher import _live
+    return iter(list(_live.values()))
+
+
+env.globals.setdefault("notify_note", notify_note)  # views/templating.py: looked up at render
+
+
+# --- /metrics ------------------------------------------------------------------------------
+class NotifyCollector:
+    """Counters per channel (labelled with its name or redacted URL), only when any is configured."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        n = notifier_of(self.store)
+        if n is None or not n.routes:
+            return
+        rows = [((r.label,), r) for r in n.routes]
+        for fam in (
+            counter("server_monitor_notifications_sent", "Messages delivered, per channel.",
+                    ("channel",), [(k, r.sent) for k, r in rows]),
+            counter("server_monitor_notifications_failed", "Messages given up after every retry, "
+                    "per channel.", ("channel",), [(k, r.failed) for k, r in rows]),
+            counter("server_monitor_notifications_dropped", "Messages dropped from a full queue, "
+                    "per channel.", ("channel",), [(k, r.dropped) for k, r in rows]),
+            gauge("server_monitor_notifications_queued", "Messages waiting, per channel.",
+                  ("channel",), [(k, len(r.queue)) for k, r in rows]),
+        ):
+            if fam is not None:
+                yield fam
