@@ -121,10 +121,6 @@ class Settings(BaseSettings):
     log_lines_max: int = Field(5000, ge=1, le=100_000, description="most lines a request may ask for")
     log_follow_interval: float = Field(0.25, ge=0.05, le=5, description="seconds between two reads of a followed file")
 
-    # Fleet (views/fleet.py, monitor/fleet_poll.py): /fleet lists every console this Prometheus
-    # scrapes. None: no fleet view, no polling, httpx never imported.
-    prometheus_url: str | None = Field(
-        None, description="the Prometheus that scrapes your consoles (http:// or https://), for /fleet")
     # Services (monitor/services_bus.py, monitor/collectors/services.py): systemd over D-Bus.
     services_bus: str = Field("unix:path=/run/dbus/system_bus_socket", max_length=500,
                               description="D-Bus address where systemd (org.freedesktop.systemd1) is")
@@ -145,6 +141,10 @@ class Settings(BaseSettings):
     action_units: list[str] = Field(
         default_factory=list, description="the systemd units unit actions may touch (none by default)")
 
+    # Fleet (views/fleet.py, monitor/fleet_poll.py): /fleet lists every console this Prometheus
+    # scrapes. None: no fleet view, no polling, httpx never imported.
+    prometheus_url: str | None = Field(
+        None, description="the Prometheus that scrapes your consoles (http:// or https://), for /fleet")
     fleet_interval: float = Field(
         15.0, ge=1, le=300, description="seconds between two polls of Prometheus while /fleet is open")
 

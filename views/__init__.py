@@ -54,10 +54,10 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(AccessControl, credentials=app.state.credentials,
                        anonymous=settings.anonymous, attempts=app.state.attempts)
     app.add_middleware(SameOriginWrites)
-    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts, listen_host=settings.host)
-    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     from .actions_audit import ActionAudit  # audits action attempts refused by the two above
     app.add_middleware(ActionAudit)
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts, listen_host=settings.host)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
 
 
 def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None:
@@ -85,7 +85,7 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
     from . import fleet
     app.include_router(fleet.router, dependencies=[pages.DisplayCheck])  # /fleet, /fleet/stream
-    from fastapi.staticfiles import StaticFiles
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from . import actions  # signals and renice: only the kinds SERVER_MONITOR_ACTIONS enables
     app.include_router(actions.build_router(app.state.settings.actions))
+    from fastapi.staticfiles import StaticFiles
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
