@@ -281,3 +281,24 @@ def test_page_forms_confirm_then_act(console, target):
     assert r.status_code == 200 and 'data-result="gone"' in r.text, r.text
     assert exited(p)
     assert "signal TERM" in r.text  # the audit record shown with the result
+
+
+def test_unit_actions_refuse_or_say_they_are_not_done(console):
+    """The ``unit`` kind: only listed units, only a presented full credential; the job itself is
+    not sent (501, "nothing was done") until the services area offers its bus to other modules."""
+    c = console({"SERVER_MONITOR_ACTIONS": '["unit"]', "SERVER_MONITOR_ACTION_UNITS": '["nginx.service"]',
+                 "SERVER_MONITOR_DISPLAY_TOKEN": DISPLAY_TOKEN})
+    assert c.post("/api/services/nginx.service/restart", headers={}).status_code == 401
+    assert c.post("/api/services/nginx.service/restart",
+                  headers={"Authorization": f"Bearer {DISPLAY_TOKEN}"}).status_code == 403
+    r = c.post("/api/services/sshd.service/restart")
+    assert r.status_code == 403 and "SERVER_MONITOR_ACTION_UNITS" in r.json()["detail"]
+    assert c.post("/api/services/nginx.service/enable").status_code == 422
+    assert c.post("/api/services/..%2f..%2fetc/restart").status_code in (404, 422)
+    r = c.post("/api/services/nginx.service/restart")
+    assert r.status_code == 501 and "nothing was done" in r.json()["detail"]
+    units = [e["audit"] for e in c.audits() if e["audit"]["unit"]]
+    assert [(u["action"], u["unit"], u["result"]) for u in units][:2] == [
+        ("unit restart", "nginx.service", "not done"), ("unit restart", "sshd.service", "refused")]
+    assert c.post(f"/api/processes/{os.getpid()}/signal",
+                  json={"signal": "TERM", "started": 1.0}).status_code == 404  # signal is off

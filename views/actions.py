@@ -182,6 +182,9 @@ async def _form(request: Request) -> dict[str, str]:
 def build_router(kinds: list[str]) -> APIRouter:
     """The routes of the enabled kinds only (views/__init__.py includes it)."""
     router = APIRouter()
+    if "unit" in kinds:
+        from .actions_units import build_router as unit_router
+        router.include_router(unit_router())
     if not {"signal", "renice"} & set(kinds):
         return router
     api = APIRouter(prefix="/api", tags=["actions"])
