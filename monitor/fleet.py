@@ -210,9 +210,9 @@ def shape(targets: list[dict], answers: Mapping[str, list[Sample]]) -> tuple[Con
         if key in consoles or not (key in seen or (health != "up" and key[0] in console_jobs)):
             continue
         error = clean(str(t.get("lastError") or ""), ERROR_MAX)
-        common = dict(url=console_url(str(t.get("scrapeUrl") or "")),
-                      scraped_at=_epoch(str(t.get("lastScrape") or "")), scrape_error=error,
-                      sampled_at=seen.get(key))
+        common = {"url": console_url(str(t.get("scrapeUrl") or "")),
+                  "scraped_at": _epoch(str(t.get("lastScrape") or "")), "scrape_error": error,
+                  "sampled_at": seen.get(key)}
         if health == "down":
             consoles[key] = Console(*key, "down", why=error or "the scrape failed", **common)
         elif health != "up":
@@ -220,7 +220,7 @@ def shape(targets: list[dict], answers: Mapping[str, list[Sample]]) -> tuple[Con
         else:
             consoles[key] = _judged(key, state, checks, problems, common)
     for key in seen.keys() - consoles.keys():  # data from elsewhere (federation): no target here
-        consoles[key] = _judged(key, state, checks, problems, dict(sampled_at=seen[key]))
+        consoles[key] = _judged(key, state, checks, problems, {"sampled_at": seen[key]})
     return tuple(sorted(consoles.values(), key=lambda c: (-RANK[c.state], c.instance, c.job)))
 
 

@@ -166,7 +166,7 @@ class FleetPoller:
         except PrometheusError as e:
             fleet = Fleet(seq, now, last.consoles if last else (), error=clean(str(e), 400),
                           answered_at=last.answered_at if last else None)
-        except Exception as e:  # noqa: BLE001 - a bug here must say so on the page, not kill polling
+        except Exception as e:  # a bug here must say so on the page, not end the polling
             log.exception("fleet poll failed")
             fleet = Fleet(seq, now, last.consoles if last else (), error=f"internal error: {type(e).__name__}",
                           answered_at=last.answered_at if last else None)

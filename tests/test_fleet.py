@@ -32,6 +32,7 @@ from monitor.fleet import Problem, console_url, shape
 from monitor.fleet_poll import FleetPoller, Prometheus, PrometheusError
 from monitor.thresholds import CHECKS
 from tests.conftest import ARTIFACTS, AUTH, ROOT, _spawn, free_port
+from tests.htmlcheck import inline_code
 from tests.test_prometheus import query, tool, until
 
 METRICS_TOKEN = "fleet-scrape-token-0123456789abcdef"
@@ -67,10 +68,11 @@ class Prom:
         cfg.write_text(yaml.safe_dump(config))
         ARTIFACTS.mkdir(exist_ok=True)
         self.log = ARTIFACTS / f"prometheus-fleet-{self.port}.log"
-        self.proc = subprocess.Popen(
-            [tool("prometheus"), f"--config.file={cfg}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, cwd=tmp)
+        with open(self.log, "wb") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [tool("prometheus"), f"--config.file={cfg}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+                stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
         until(lambda: httpx.get(self.url + "/-/ready", timeout=2).status_code,
               lambda s: s == 200 or self.proc.poll() is not None, "Prometheus ready", 30)
         assert self.proc.poll() is None, self.log.read_text()[-2000:]
@@ -120,11 +122,11 @@ def fleet(tmp_path_factory):
 
 
 def rows(html: str) -> dict[str, dict]:
-    """/fleet's rows by instance: state, reasons, why, age (s) and link (tests/htmlcheck-free: the
-    markup is ours, so a regex over its classes is enough)."""
+    """/fleet's rows by instance: state, reasons, why, age (s) and link (the markup is ours, so a
+    regex over its classes is enough)."""
     out = {}
     for m in re.finditer(r'<tr class="fleet-row[^"]*" data-instance="([^"]+)" data-job="([^"]*)" '
-                         r'data-state="([^"]+)">(.*?)</tr>', html, re.S):
+                         r'data-state="([^"]+)">(.*?)</tr>', html, re.DOTALL):
         body = m[4]
         age = re.search(r'data-age="([0-9.\-]+)"', body)
         link = re.search(r'<a href="([^"]+)"', body)
@@ -140,6 +142,7 @@ def test_fleet_lists_the_three_consoles_with_states_reasons_ages_and_links(fleet
     page = viewer.get("/fleet")
     assert page.status_code == 200, page.text[:500]
     assert 'sse-connect="/fleet/stream"' in page.text and f"from Prometheus at {prom.url}" in page.text
+    assert inline_code(page.text) == [] and "script-src 'self'" in page.headers["content-security-policy"]
     got = rows(page.text)
     calm, critical, doomed = (target(fleet[n]) for n in ("calm", "critical", "doomed"))
     assert set(got) == {calm, critical, doomed}, got  # Prometheus' own job is not a console
@@ -190,7 +193,7 @@ def test_viewers_share_one_poll_per_interval_at_the_real_prometheus(fleet):
     def served() -> float:
         text = httpx.get(prom.url + "/metrics", timeout=5).text
         return sum(float(v) for v in re.findall(
-            r'^prometheus_http_requests_total\{code="200",handler="/api/v1/query"\} (\S+)$', text, re.M))
+            r'^prometheus_http_requests_total\{code="200",handler="/api/v1/query"\} (\S+)$', text, re.MULTILINE))
 
     with open_streams(viewer.url + "/fleet/stream", 5):
         before, t0 = served(), time.monotonic()
@@ -236,7 +239,7 @@ def test_grafana_provisioning_example_points_at_the_dashboard():
 
 
 def test_a_prometheus_that_stops_is_said_with_when_it_last_answered(tmp_path, spawn_server):
-    calm = console(CALM, tmp_path / "calm")
+    calm, prom = console(CALM, tmp_path / "calm"), None
     try:
         prom = Prom(tmp_path, [target(calm)])
         until(lambda: prom.up(target(calm)), lambda v: v == "1", "the console scraped")
@@ -250,6 +253,8 @@ def test_a_prometheus_that_stops_is_said_with_when_it_last_answered(tmp_path, sp
                          "/fleet says Prometheus does not answer", 15)
     finally:
         calm.stop()
+        if prom is not None:
+            prom.stop()
     assert f"Prometheus at {prom.url} does not answer: " in page
     assert "cannot reach it: connection refused" in page
     assert re.search(r"It last answered at \d\d:\d\d:\d\d", page), page
@@ -262,6 +267,7 @@ def test_without_prometheus_url_the_page_says_how_and_nothing_is_loaded(client):
     assert page.status_code == 200
     assert "SERVER_MONITOR_PROMETHEUS_URL=http://127.0.0.1:9090" in page.text
     assert 'prometheus_url = "http://127.0.0.1:9090"' in page.text
+    assert inline_code(page.text) == []
     assert 'href="/fleet"' not in client.get("/dashboard").text
     stream = client.get("/fleet/stream")
     assert stream.status_code == 404 and "set prometheus_url" in stream.text
@@ -269,7 +275,7 @@ def test_without_prometheus_url_the_page_says_how_and_nothing_is_loaded(client):
     code = ("import sys; from main import create_app; from monitor.settings import Settings;"
             "app = create_app(Settings(token='t' * 32)); assert app.state.fleet is None;"
             "print('httpx' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert run.stdout.strip() == "False", run.stdout + run.stderr
 
 
@@ -343,7 +349,7 @@ def test_shape_cleans_hostile_labels_and_links():
 class StandIn(BaseHTTPRequestHandler):
     """A loopback stand-in for Prometheus' API: valid answers, or the fault in ``server.mode``."""
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):  # http.server's name
         self.server.requests.append(self.path)
         mode = self.server.mode
         if mode == "slow":
@@ -452,7 +458,7 @@ def test_n_viewers_cause_one_poll_per_interval_and_none_after_they_leave(serve_a
 def test_a_prometheus_that_does_not_answer_is_said_so(mode, said):
     async def ask(url):
         return await Prometheus(url, timeout=0.5, max_bytes=2**20).fleet()
-    with stand_in(mode) as (server, url):
+    with stand_in(mode) as (_server, url):
         if mode == "refused":
             url = f"http://127.0.0.1:{free_port()}"
         t0 = time.monotonic()
