@@ -163,3 +163,18 @@ def test_api_history_lists_stored_series_and_the_cap(make_client, tmp_path):
     veths = {f"network.veth{i}.bytes_recv_per_s" for i in range(12)}
     assert veths <= set(body["stored"]) | set(body["series_dropped"])
     assert body["series_max"] == 10 and body["keep_days"] == 30 and body["database"] is None
+
+
+def test_episodes_and_reboots_are_drawn_on_the_time_axis(make_client, tmp_path):
+    import psutil
+    (tmp_path / "boot_time").write_text(f"{psutil.boot_time() - 86400}\n")  # booted since: a reboot
+    warn = {"memory_percent": {"warning": 0.01, "critical": 100, "for": 0, "clear": 0}}
+    client = make_client(collectors=[MemoryCollector()], tick=0.2, data_dir=tmp_path, thresholds=warn)
+    ready(client)
+    time.sleep(0.8)  # a few judged ticks: the memory episode opens (warning, no hold)
+    page = client.get("/history", params={"area": "memory", "range": "15m"}).text
+    assert 'class="ev ev-warning"' in page and "memory" in page
+    boot = psutil.boot_time()
+    around = client.get("/history", params={"area": "memory", "since": str(int(boot - 600)),
+                                            "until": str(int(boot + 600))}).text
+    assert 'class="ev-reboot"' in around and "host rebooted at" in around

@@ -24,42 +24,20 @@ log, and a fresh database is started: history is worth less than a console that 
 """
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from .records import SCHEMA, HistoryUnavailable, Minute, dump, load
+
+__all__ = ["HistoryDB", "HistoryUnavailable", "Minute"]
 
 log = logging.getLogger("server_monitor.history")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS rollup (
-    series INTEGER NOT NULL, minute INTEGER NOT NULL,
-    min REAL NOT NULL, mean REAL NOT NULL, max REAL NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (series, minute)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS minute (
-    minute INTEGER PRIMARY KEY, top BLOB, logs BLOB, verdicts BLOB);
-"""
 PRUNE_EVERY = 3600  # seconds between two prunes (and at open)
-
-
-@dataclass
-class Minute:
-    """One minute's rollups and what happened in it, as the recorder hands it to ``write``."""
-    minute: int  # epoch minute
-    rollups: dict[str, tuple[float, float, float, int]]  # name -> (min, mean, max, samples)
-    top: dict = field(default_factory=dict)  # {"cpu": [process, ...], "memory": [...]}
-    logs: dict = field(default_factory=dict)  # {"counts": {source: n}, "lines": [...]}
-    verdicts: list = field(default_factory=list)  # verdicts not ok at some tick of the minute
-
-
-class HistoryUnavailable(RuntimeError):
-    """The database is not open (still opening, or it could not be created)."""
 
 
 class HistoryDB:
@@ -180,7 +158,7 @@ class HistoryDB:
                 rows.append((sid, m.minute, lo, mean, hi, n))
         db.executemany("INSERT OR REPLACE INTO rollup VALUES (?, ?, ?, ?, ?, ?)", rows)
         db.execute("INSERT OR REPLACE INTO minute VALUES (?, ?, ?, ?)",
-                   (m.minute, _dump(m.top), _dump(m.logs), _dump(m.verdicts)))
+                   (m.minute, dump(m.top), dump(m.logs), dump(m.verdicts)))
 
     def _id(self, db: sqlite3.Connection, name: str) -> int | None:
         sid = self._ids.get(name)
@@ -263,7 +241,7 @@ class HistoryDB:
         def work(db: sqlite3.Connection):
             rows = db.execute("SELECT minute, top, logs, verdicts FROM minute "
                               "WHERE minute BETWEEN ? AND ? ORDER BY minute", (first, last))
-            return [{"minute": m, "top": _load(t), "logs": _load(lg), "verdicts": _load(v)}
+            return [{"minute": m, "top": load(t), "logs": load(lg), "verdicts": load(v)}
                     for m, t, lg, v in rows]
         return self._run(work)
 
@@ -285,16 +263,3 @@ class HistoryDB:
         """Bytes on disk: the file and its write-ahead log."""
         return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
                    if p.exists())
-
-
-def _dump(value) -> bytes:
-    """JSON, zlib-compressed: ten top processes with command lines are ~2 KiB a minute, which
-    plain would spill into half-empty overflow pages (177 MB for 30 days measured, 4x less so)."""
-    return zlib.compress(json.dumps(value, separators=(",", ":"), allow_nan=False).encode(), 6)
-
-
-def _load(blob: bytes | None):
-    try:
-        return json.loads(zlib.decompress(blob)) if blob else None
-    except (ValueError, zlib.error):
-        return None
