@@ -5,6 +5,7 @@ every refusal; the audit records in /api/events and the console's log."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -302,3 +303,27 @@ def test_unit_actions_refuse_or_say_they_are_not_done(console):
         ("unit restart", "nginx.service", "not done"), ("unit restart", "sshd.service", "refused")]
     assert c.post(f"/api/processes/{os.getpid()}/signal",
                   json={"signal": "TERM", "started": 1.0}).status_code == 404  # signal is off
+
+
+def test_bad_input_is_a_clear_4xx(make_client):
+    c = make_client(actions=["signal", "renice"])
+    ok = {"signal": "TERM", "started": 1000.0}
+    for path, body in [("/api/processes/0/signal", ok), ("/api/processes/99999999/signal", ok),
+                       ("/api/processes/5/signal", {**ok, "started": float("nan")}),
+                       ("/api/processes/5/signal", {**ok, "started": 1e12}),
+                       ("/api/processes/5/signal", {**ok, "token": "x" * 129}),
+                       ("/api/processes/5/signal", {**ok, "extra": 1}),
+                       ("/api/processes/5/renice", {"nice": -1, "started": 1000.0}),
+                       ("/api/processes/5/renice", {"nice": 20, "started": 1000.0})]:
+        r = c.post(path, content=json.dumps(body, allow_nan=True),
+                   headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["detail"], (path, body, r.text)
+    r = c.post("/processes/5/signal", content=b"signal=TERM&started=" + b"9" * 5000,
+               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+    r = c.post("/processes/5/renice", data={"nice": "x", "started": "1000"})
+    assert r.status_code == 422 and "renice" in r.text
+    schema = c.get("/openapi.json").json()["components"]["schemas"]
+    assert (schema["ReniceRequest"]["properties"]["nice"]["minimum"],
+            schema["ReniceRequest"]["properties"]["nice"]["maximum"]) == (0, 19)
+    assert schema["SignalRequest"]["properties"]["started"]["maximum"] == 1e11
