@@ -282,6 +282,23 @@ def test_page_forms_confirm_then_act(console, target):
     assert r.status_code == 200 and 'data-result="gone"' in r.text, r.text
     assert exited(p)
     assert "signal TERM" in r.text  # the audit record shown with the result
+    # The confirmation masks secrets in the command line like the rest of the console.
+    secret, _ = target(sys.executable, "-c", "import time; time.sleep(60)", "--password=hunter2")
+    confirm = c.get(f"/fragments/processes/{secret.pid}/actions", params={
+        "started": f"{psutil.Process(secret.pid).create_time():.2f}", "nice": "12"})
+    assert "hunter2" not in confirm.text and "--password=" in confirm.text and "nice <strong>12" in confirm.text
+
+
+def test_int_and_hup_end_a_sleep_and_the_page_lists_the_records(console, target):
+    c = console(ENABLED)
+    for sig in ("INT", "HUP"):
+        p, started = target("sleep", "60")
+        r = c.post(f"/api/processes/{p.pid}/signal", json={"signal": sig, "started": started})
+        assert r.json()["result"] == "gone" and exited(p) and p.returncode == -getattr(signal, f"SIG{sig}")
+    q, started = target("sleep", "60")
+    c.post(f"/api/processes/{q.pid}/renice", json={"nice": 11, "started": started})
+    page = c.get(f"/processes/{q.pid}?started={started:.2f}").text
+    assert "renice 11" in page and 'data-audit-result="running"' in page and "signal HUP" not in page
 
 
 def test_unit_actions_refuse_or_say_they_are_not_done(console):
