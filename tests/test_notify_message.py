@@ -63,6 +63,13 @@ def test_a_grouped_subject_counts_and_the_worst_comes_first():
     assert order == ["ESCALATED", "OPENED", "RECOVERED"]
 
 
+def test_a_message_is_bounded_however_many_checks_change():
+    items = [item(subject_=f"/mnt/{i:03}") for i in range(500)]
+    msg = compose("web1", T0, "critical", "500 of 500 checks not ok", items)
+    assert msg.body.count("OPENED") == 30 and "... and 470 more changes (see the console)" in msg.body
+    assert msg.subject == "[CRITICAL] web1: 500 critical" and len(msg.body) < 10_000
+
+
 def test_the_subject_is_bounded():
     s = subject("h" * 64, "critical", [item(subject_="/" + "x" * 300)])
     assert len(s) == 150 and s.endswith("…")

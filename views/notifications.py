@@ -36,8 +36,10 @@ def get_notifier(request: Request) -> Notifier:
     return request.app.state.notifier
 
 
+# The routes are async on purpose: the notifier's queues and records are changed on the event loop,
+# so they are read there too (a worker thread iterating a deque being appended to would raise).
 @router.get("/api/notifications", summary="Notification channels, the last attempts and their results")
-def notifications(request: Request) -> JSONResponse:
+async def notifications(request: Request) -> JSONResponse:
     return JSONResponse(get_notifier(request).status())
 
 
@@ -52,7 +54,7 @@ async def send_test(request: Request):
 
 
 @router.post("/api/maintenance", summary="Hold warnings (and optionally critical) for N minutes; 0 ends it")
-def maintenance(request: Request,
+async def maintenance(request: Request,
                 minutes: Annotated[int, Query(ge=0, le=MAINTENANCE_MAX, description="0 ends the window")],
                 hold_critical: Annotated[bool, Query(description="hold critical messages too")] = False):
     n = get_notifier(request)
@@ -66,7 +68,7 @@ def maintenance(request: Request,
 
 
 @router.get("/notifications", response_class=HTMLResponse, summary="Notifications: channels, attempts, test send")
-def page(request: Request):
+async def page(request: Request):
     n = get_notifier(request)
     return templates.TemplateResponse(request, "cards/notifications_page.html",
                                       {"status": n.status(), "system": None})

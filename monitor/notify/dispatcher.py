@@ -200,6 +200,8 @@ class Notifier:
                      key=lambda v: -SEVERITY.get(v.state, 2))
         others = [f"{v.state.upper()} {v.check} {v.subject}".rstrip() + f": {v.reason} (since {when(v.since)})"
                   for v in bad[:OTHERS_MAX]]
+        if len(bad) > OTHERS_MAX:
+            others.append(f"... and {len(bad) - OTHERS_MAX} more")
         n_bad = sum(1 for v in snap.verdicts if v.state != "ok")
         headline = (f"not judged: {snap.judge_error}" if snap.judge_error else
                     f"{n_bad} of {len(snap.verdicts)} checks not ok" if n_bad else

@@ -28,6 +28,7 @@ WORD = {"opened": "OPENED", "escalated": "ESCALATED", "recovered": "RECOVERED", 
         "unavailable": "UNREADABLE", "readable": "READABLE", "test": "TEST", "lowered": "LOWERED"}
 TYPE = {"critical": "failure", "unknown": "warning", "warning": "warning", "ok": "success"}
 SUBJECT_MAX = 150
+ITEMS_MAX = 30  # changes told in full in one message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,10 @@ def compose(host: str, now: float, overall: str, headline: str, items: Sequence[
     lines = [f"{host} is {overall.upper()}: {headline} ({when(now)})"]
     if note:
         lines.append(note)
-    for it in items:
+    for it in items[:ITEMS_MAX]:
         lines += ["", *item_lines(it, now)]
+    if len(items) > ITEMS_MAX:
+        lines += ["", f"... and {len(items) - ITEMS_MAX} more changes (see the console)"]
     others = list(others)
     if others:
         lines += ["", "Also not ok:", *(f"  {o}" for o in others)]
