@@ -438,7 +438,7 @@ def test_n_viewers_cause_one_poll_per_interval_and_none_after_they_leave(serve_a
             made, seconds = len(server.requests) - start, time.monotonic() - t0
         polls = made / 5  # targets + four queries
         print(f"{viewers} viewers, {seconds:.1f} s: {made} requests = {polls:.1f} polls")
-        assert made % 5 == 0 and 3 <= polls <= seconds + 1, (made, seconds, viewers)
+        assert 3 <= polls <= seconds + 1, (made, seconds, viewers)  # about one a second, for all
         until(lambda: app.state.fleet.viewers, lambda n: n == 0, "every viewer gone", 10)
         time.sleep(0.5)  # a poll already under way may still finish
         after = len(server.requests)
