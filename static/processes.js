@@ -1,6 +1,6 @@
-// The process table's few lines of behaviour htmx attributes cannot express under the CSP
-// (allowEval is off, so hx-trigger filters like keyup[key=='Enter'] are unavailable):
-// - Enter or Space on a focused row toggles its detail, like a click (the row is tabindex=0).
+// The process table's few lines of behaviour htmx attributes cannot express under the CSP:
+// (a row's name is its toggle <button>: Enter or Space on it is a click, which the row's
+// hx-trigger="click" receives; nothing to script for the keyboard.)
 // - A click on a link inside a row (the PID link to the process's page) navigates and does not
 //   toggle; neither does a click that ends a text selection (copying a command line).
 (function () {
@@ -9,15 +9,6 @@
   function rowOf(el) {
     return el && el.closest ? el.closest("tr.proc-row") : null;
   }
-
-  document.addEventListener("keydown", function (e) {
-    var row = rowOf(e.target);
-    if (!row || e.target !== row || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault(); // Space would scroll the page
-      row.click();
-    }
-  });
 
   document.addEventListener("htmx:confirm", function (e) {
     var row = rowOf(e.target);

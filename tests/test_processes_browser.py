@@ -44,7 +44,8 @@ def open_detail_attached(page, pid: int) -> bool:
         const row = document.getElementById('proc-' + pid);
         const next = row && row.nextElementSibling;
         const detail = next && next.querySelector('.proc-detail');
-        return !!(row && row.getAttribute('aria-expanded') === 'true' && next.id === 'proc-detail-' + pid
+        const toggle = row && row.querySelector('.proc-toggle');
+        return !!(row && toggle.getAttribute('aria-expanded') === 'true' && next.id === 'proc-detail-' + pid
                   && detail && detail.dataset.pid === String(pid));
     }""", pid)
 
@@ -118,15 +119,15 @@ def test_keyboard_toggles_rows_and_links_do_not(live_server, watched_page, child
     row = page.locator(f"#proc-{pid}")
     if not row.count():
         row.wait_for(timeout=15_000)
-    row.focus()
+    row.locator(".proc-toggle").focus()
     page.keyboard.press("Enter")
     page.locator(f"#proc-detail-{pid}").wait_for(timeout=5_000)
-    # focus stays on the (replaced) row, so the next key press toggles it again
-    page.wait_for_function("(pid) => document.activeElement && document.activeElement.id === 'proc-' + pid",
-                           arg=pid)
+    # focus stays on the (morphed) row's toggle, so the next key press toggles it again
+    page.wait_for_function("(pid) => document.activeElement && document.activeElement.closest('tr')"
+                           " && document.activeElement.closest('tr').id === 'proc-' + pid", arg=pid)
     page.keyboard.press(" ")
     page.locator(f"#proc-detail-{pid}").wait_for(state="detached", timeout=5_000)
-    assert page.locator(f"#proc-{pid}").get_attribute("aria-expanded") == "false"
+    assert page.locator(f"#proc-{pid} .proc-toggle").get_attribute("aria-expanded") == "false"
     # the PID link opens the process's own page instead of toggling the row
     page.locator(f"#proc-{pid} td.num a").first.click()
     page.wait_for_url(f"**/processes/{pid}?started=*")

@@ -71,7 +71,7 @@ def test_a_failed_card_is_markup_on_a_full_page(client, monkeypatch):
 
     monkeypatch.setattr(cards, "card_context", broken)
     html = client.get("/dashboard").text
-    assert '<p class="unavailable" role="status">This card could not be drawn' in html
+    assert '<p class="unavailable">This card could not be drawn' in html
     assert "&lt;p class" not in html and "&lt;h2" not in html
     failed = cards.render_card(client.app.state.store, client.app.state.store.latest, "memory")
     assert type(failed).__name__ == "Markup"
