@@ -166,3 +166,22 @@ def test_a_database_with_damaged_pages_is_moved_aside(tmp_path, caplog):
     assert again.ready and again.moved_aside and "is corrupt" in caplog.text
     assert again.names() == []
     assert not math.isnan(again.size())
+
+
+def test_a_database_that_cannot_be_opened_leaves_the_console_running(make_client, tmp_path, caplog):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where data_dir's parent should be\n")
+    with caplog.at_level(logging.ERROR, "server_monitor.history"):
+        client = make_client(data_dir=blocker / "state", tick=0.2)
+        deadline = time.monotonic() + 5
+        while client.app.state.history.error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    db = client.app.state.history
+    assert not db.ready and "cannot open" in db.error and not db.moved_aside
+    assert "history is not recorded" in caplog.text
+    body = client.get("/api/history").json()
+    assert body["database"].startswith("cannot open") and body["stored"] == []
+    page = client.get("/history", params={"range": "1h"})
+    assert page.status_code == 200 and "cannot open" in page.text
+    assert client.get("/api/history/at/now").status_code == 503
+    assert client.get("/healthz").status_code == 200

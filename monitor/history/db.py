@@ -59,11 +59,17 @@ class HistoryDB:
         return self._db is not None
 
     def open(self) -> None:
-        """Open (or create) the file; a corrupt one is moved aside and a fresh one created."""
+        """Open (or create) the file; a corrupt one is moved aside and a fresh one created. One
+        that cannot be opened at all (no such directory, read-only, locked) stays unused, said
+        once in the log and in ``error``: the console runs on without history."""
         with self._lock:
             try:
                 self._connect(check=True)
-            except sqlite3.DatabaseError as exc:
+            except (OSError, sqlite3.OperationalError) as exc:
+                self.error = f"cannot open {self.path}: {exc}"
+                log.error("history: %s; history is not recorded", self.error)
+                return
+            except sqlite3.DatabaseError as exc:  # not a database, malformed, quick_check failed
                 self._recover(exc)
             self._prune_locked(time.time())
 

@@ -143,6 +143,8 @@ class Recorder:
 
     async def run(self) -> None:
         await asyncio.to_thread(self.db.open)
+        if not self.db.ready:  # said once by db.open(); nothing to record into
+            return
         seq = -1
         while True:
             snap = await self.store.wait_newer(seq)
