@@ -33,8 +33,10 @@ rejected when loading (the line is skipped) and never written.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -102,10 +104,21 @@ LINE_BOUND = 4096  # bytes one event line may reasonably take (three top process
 ENDED_STOPPED = "ended while the console was stopped"
 
 
+def _locked(method):
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class EventLog:
     def __init__(self, path: Path | None, keep: int = 500, max_bytes: int = 1 << 20,
                  boot_time: float | None = None) -> None:
         self.keep = keep
+        # The judge's thread updates the events while request threads record audits and read
+        # them: every public method holds this lock (_locked), so none sees a dict mid-change.
+        self._lock = threading.RLock()
         self.max_bytes = max_bytes
         # Compaction keeps the file under max_bytes (or ``keep`` lines when they are larger):
         # a file four times over that was not written by us and is not read.
@@ -123,14 +136,17 @@ class EventLog:
             self._check_boot(path.parent / "boot_time", boot_time)
 
     # --- reading -------------------------------------------------------------------------
+    @_locked
     def recent(self, limit: int = 50) -> list[Event]:
         """Newest first."""
         return list(reversed(self._events.values()))[:limit]
 
+    @_locked
     def open_events(self) -> list[Event]:
         return [self._events[i] for i in self._open.values()]
 
     # --- one tick ------------------------------------------------------------------------
+    @_locked
     def update(self, now: float, verdicts: Iterable[Verdict], present_areas: set[str]) -> None:
         self._last_seen = now
         seen = set()
@@ -260,6 +276,7 @@ class EventLog:
         self._append(ev)
 
     # --- audit records (actions) -------------------------------------------------------------
+    @_locked
     def audit(self, record: Audit, reason: str, now: float) -> Event:
         """Record one action attempt as an event that starts and ends at once (never an episode:
         no verdict key, so no tick opens, changes or closes it). Kept and evicted like a closed
@@ -280,6 +297,7 @@ class EventLog:
         self._append(ev)
         return ev
 
+    @_locked
     def close(self) -> None:
         """At shutdown: write each open event as it stands, with the last moment it was seen
         open (on load it ends then, ``interrupted``, not at its peak or last change)."""

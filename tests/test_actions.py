@@ -179,3 +179,30 @@ def test_audit_records_are_events_that_no_tick_touches(tmp_path):
     assert [e.id for e in log.recent()] == [refused.id, ev.id] and log.open_events() == []
     again = EventLog(tmp_path / "events.jsonl", keep=10)  # and they survive a restart
     assert [e.audit for e in again.recent()] == [refused.audit, ev.audit]
+
+
+def test_audits_from_request_threads_while_the_judge_updates(tmp_path):
+    """Request threads record while the judge's thread ticks: nothing raises, nothing is lost."""
+    import threading
+    log = EventLog(tmp_path / "events.jsonl", keep=5000, max_bytes=1 << 24)
+    rec = Audit(scope="full", via="bearer", peer="127.0.0.1", action="signal TERM", pid=1,
+                result="refused")
+    errors: list[BaseException] = []
+
+    def record(n: int) -> None:
+        try:
+            for i in range(200):
+                log.audit(rec, f"r{n}-{i}", now=2000.0 + i)
+                log.recent(50)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for tick in range(300):
+        log.update(1000.0 + tick, [], {"actions"})
+        log.recent(500)
+    for t in threads:
+        t.join(30)
+    assert errors == [] and len([e for e in log.recent(5000) if e.audit]) == 800
