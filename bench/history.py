@@ -13,6 +13,8 @@ Usage: .venv/bin/python bench/history.py [--days 30] [--series N] [--runs 30]
    (views/history_charts.py); reference: a bare SELECT count(*) over the same 10,080 rows.
 5. Six 24-h charts: the six queries + renders in process, and GET /history?range=24h from a real
    app (TestClient, every overview chart the host has) on the same database.
+6. The recorder's cost on the event loop per snapshot (Accumulator.add over a real snapshot of
+   every default area); reference: History.add of the same series (what each tick already does).
 Targets: 7-day chart <= 50 ms, six 24-h charts <= 200 ms, a minute's write <= 5 ms.
 """
 from __future__ import annotations
@@ -149,6 +151,7 @@ def main() -> None:
           f"ratio to six bare SELECTs {six_ms / (6 * ref_ms / 7):.1f}x")
     db.close()
     page(data_dir, args.runs)
+    per_tick(max(200, args.runs * 10))
 
 
 def page(data_dir: Path, runs: int) -> None:
@@ -167,6 +170,38 @@ def page(data_dir: Path, runs: int) -> None:
         ref_ms = ms(lambda: c.get("/healthz"), max(5, runs // 3))
     print(f"GET /history?range=24h ({n} charts): {page_ms:.1f} ms; GET /healthz {ref_ms:.2f} ms; "
           f"ratio {page_ms / ref_ms:.0f}x")
+
+
+def per_tick(runs: int) -> None:
+    import asyncio
+
+    from monitor.areas import default_collectors
+    from monitor.history.recorder import Accumulator
+    from monitor.sampler import Sampler, Store
+    from monitor.settings import Settings
+    collectors = default_collectors(Settings())
+    store = Store(100)
+
+    async def two_ticks():
+        sampler = Sampler(store, collectors, 1.0, 5.0)
+        await sampler.sample_once()
+        await asyncio.sleep(1.0)
+        await sampler.sample_once()
+        sampler.close()
+    asyncio.run(two_ticks())
+    snap = store.latest
+    acc, seen = Accumulator(0), set()
+    add_ms = ms(lambda: acc.add(snap, collectors, seen), runs)
+    series = {}
+    for c in collectors:
+        if c.name in snap.areas:
+            series.update(c.series(snap.areas[c.name]))
+    ring = History(900)
+    ring_ms = ms(lambda: ring.add(snap.taken_at, series), runs)
+    finish_ms = ms(lambda: acc.finish({}), 20)
+    print(f"recorder per snapshot on the loop: {add_ms * 1000:.0f} us; History.add of the same "
+          f"{len(series)} series {ring_ms * 1000:.0f} us; ratio {add_ms / ring_ms:.1f}x; "
+          f"finishing a minute (worker thread, /proc reads for units) {finish_ms:.2f} ms")
 
 
 if __name__ == "__main__":
