@@ -178,3 +178,18 @@ def test_episodes_and_reboots_are_drawn_on_the_time_axis(make_client, tmp_path):
     around = client.get("/history", params={"area": "memory", "since": str(int(boot - 600)),
                                             "until": str(int(boot + 600))}).text
     assert 'class="ev-reboot"' in around and "host rebooted at" in around
+
+
+def test_hostile_names_stay_text_on_both_pages(console):
+    from tests.htmlcheck import inline_code
+    client, db = console
+    evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    m0 = spike(db, 4242, "x" + evil, "cmd " + evil)
+    db.write_many([Minute(m0, {f"network.eth{evil}.bytes_recv_per_s": (1.0, 2.0, 3.0, 60)},
+                          top={"cpu": [{"pid": 4242, "started": 1.0, "name": evil, "command": evil,
+                                        "cpu_percent": 1.0, "rss": 1, "unit": evil}], "memory": []})])
+    for url in ("/history?area=network&range=6h", f"/history/at/{m0 * 60}"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert inline_code(page.text) == [] and "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get(f"/history/at/{m0 * 60}").text
