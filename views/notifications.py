@@ -24,6 +24,7 @@ from markupsafe import Markup
 from prometheus_client.core import Metric
 
 from monitor.notify import Notifier, notifier_of
+from monitor.notify.dispatcher import live_notifiers
 
 from .exporters import counter, gauge
 from .templating import env, templates
@@ -77,7 +78,7 @@ async def page(request: Request):
 # --- the health banner's note --------------------------------------------------------------
 def notify_note(snap, full: bool = False) -> Markup:
     """``{{ notify_note(snap, full) }}`` in partials/health.html: maintenance, failing channels."""
-    n = next((x for x in _notifiers() if x.knows(snap)), None)
+    n = next((x for x in live_notifiers() if x.knows(snap)), None)
     if n is None:
         return Markup("")
     window = n.window(snap.taken_at)
@@ -86,11 +87,6 @@ def notify_note(snap, full: bool = False) -> Markup:
         return Markup("")
     return Markup(env.get_template("cards/notifications_note.html").render(
         window=window, failing=failing, full=full))
-
-
-def _notifiers() -> Iterator[Notifier]:
-    from monitor.notify.dispatcher import _live
-    return iter(list(_live.values()))
 
 
 env.globals.setdefault("notify_note", notify_note)  # views/templating.py: looked up at render

@@ -74,11 +74,17 @@ class Route:
         return st != "warning" or self.level == "warning"
 
 
-_live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Store -> Notifier
+# Store -> weak reference to its Notifier (both weak: an app built by a test and dropped goes away).
+_live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def notifier_of(store) -> Notifier | None:
-    return _live.get(store)
+    ref = _live.get(store)
+    return ref() if ref is not None else None
+
+
+def live_notifiers() -> list[Notifier]:
+    return [n for n in (ref() for ref in list(_live.values())) if n is not None]
 
 
 class Notifier:
@@ -97,7 +103,7 @@ class Notifier:
         self._tasks: list[asyncio.Task] = []
         self._seen: deque = deque(maxlen=5)  # weak refs to the last snapshots stepped
         if store is not None:  # None: `python main.py notify-test`, no console running
-            _live[store] = self
+            _live[store] = weakref.ref(self)
 
     # --- life -----------------------------------------------------------------------------
     def start(self, sampler_task: asyncio.Task | None = None) -> None:
