@@ -101,7 +101,7 @@ def metrics(request: Request, snap: SnapshotDep, store: StoreDep, settings: Sett
         return Metrics(seq=snap.seq, taken_at=snap.taken_at, seconds=settings.history_seconds,
                        metrics=sorted(set(store.history.names()) | set(stored)), stored=stored,
                        keep_days=settings.history_keep_days, series_max=settings.history_series_max,
-                       series_dropped=sorted(db.dropped)[:100] if db is not None else [],
+                       series_dropped=db.dropped_names(100) if db is not None else [],
                        database=db_note(db)).model_dump_json().encode()
     return Response(snap.memo("json:history", make), media_type="application/json")
 

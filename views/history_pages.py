@@ -143,7 +143,7 @@ def history_page(
         "events": [dict(e, start_text=local(e["start"], zone_),
                         end_text=local(e["end"], zone_) if e["end"] is not None else "open")
                    for e in evs if e["start"] <= rng.until and (e["end"] is None or e["end"] >= rng.since)],
-        "dropped": sorted(db.dropped)[:20] if db is not None else [],
+        "dropped": db.dropped_names(20) if db is not None else [],
         "series_max": settings.history_series_max,
     })
 

@@ -203,6 +203,12 @@ class HistoryDB:
         self._pruned = now
 
     # --- reading ------------------------------------------------------------------------------
+    def dropped_names(self, limit: int = 100) -> list[str]:
+        """Series not stored because of series_max, sorted (read under the lock: a write may be
+        adding to the set in a worker thread)."""
+        with self._lock:
+            return sorted(self.dropped)[:limit]
+
     def names(self) -> list[str]:
         return self._run(lambda db: [n for (n,) in db.execute("SELECT name FROM series ORDER BY name")])
 
