@@ -150,6 +150,9 @@ def open_target(pid: int, started: float, mask: bool = True) -> Target:
         argv = mask_argv(argv) if mask else argv
         target.command = " ".join(bounded_argv(argv, COMMAND_LIMIT)) or f"[{target.name}]"
         return target
+    except psutil.ZombieProcess:
+        target.close()
+        raise Gone(f"process {pid} has exited (a zombie its parent has not reaped yet)") from None
     except psutil.NoSuchProcess:
         target.close()
         raise Gone(f"no process {pid}") from None

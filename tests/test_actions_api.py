@@ -344,3 +344,13 @@ def test_bad_input_is_a_clear_4xx(make_client):
     assert (schema["ReniceRequest"]["properties"]["nice"]["minimum"],
             schema["ReniceRequest"]["properties"]["nice"]["maximum"]) == (0, 19)
     assert schema["SignalRequest"]["properties"]["started"]["maximum"] == 1e11
+
+
+def test_a_flood_of_refused_attempts_cannot_push_out_the_records(make_client):
+    """Anonymous refusals are recorded at most REFUSED_PER_MINUTE a minute; the rest only logged."""
+    from views.actions_audit import REFUSED_PER_MINUTE
+    c = make_client(actions=["signal"], credential=False)
+    for _ in range(REFUSED_PER_MINUTE + 10):
+        assert c.post("/api/processes/5/signal", json={"signal": "KILL", "started": 1.0}).status_code == 401
+    events = c.app.state.judge.events.recent(1000)
+    assert len([e for e in events if e.audit and e.audit.scope == "none"]) == REFUSED_PER_MINUTE

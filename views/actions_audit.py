@@ -29,7 +29,6 @@ from .auth import acts
 log = logging.getLogger("server_monitor.actions")
 
 REFUSED_PER_MINUTE = 30
-_refused_times: deque[float] = deque()
 _PROCESS = re.compile(r"^(?:/api)?/processes/(\d+)/(signal|renice)$")
 _UNIT = re.compile(r"^(?:/api)?/services/([^/]+)/(restart|stop|start|reload)$")
 
@@ -93,15 +92,6 @@ def record(request_state: dict, events, who: Who, action: str, result: str, mess
     return ev.id
 
 
-def _may_record_refusal(now: float) -> bool:
-    while _refused_times and _refused_times[0] < now - 60:
-        _refused_times.popleft()
-    if len(_refused_times) >= REFUSED_PER_MINUTE:
-        return False
-    _refused_times.append(now)
-    return True
-
-
 class ActionAudit:
     """Records the action attempts answered before they reached views/actions.py (pure ASGI;
     outside the CSRF guard, so its refusals are seen too)."""
@@ -110,6 +100,15 @@ class ActionAudit:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._refused: deque[float] = deque()  # when the last refusals were recorded
+
+    def _may_record(self, now: float) -> bool:
+        while self._refused and self._refused[0] < now - 60:
+            self._refused.popleft()
+        if len(self._refused) >= REFUSED_PER_MINUTE:
+            return False
+        self._refused.append(now)
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in self.SAFE or not acts(scope["path"]):
@@ -128,7 +127,7 @@ class ActionAudit:
         state = scope.get("state") or {}
         if state.get("audited") or status[0] < 400:
             return
-        if not _may_record_refusal(time.monotonic()):
+        if not self._may_record(time.monotonic()):
             log.warning("action: refused attempt from %s not recorded (over %d a minute)",
                         peer_of(scope), REFUSED_PER_MINUTE)
             return
