@@ -13,6 +13,9 @@ from monitor.notify.changes import Item, Watcher
 from monitor.thresholds import Thresholds
 from tests.test_health import disks, fs, memory, processes, row, snap
 
+# Apprise (imported here by the page test's channel) imports the stdlib's deprecated imghdr.
+pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
+
 TH = Thresholds(memory_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45},
                 disks_percent={"warning": 50, "critical": 80, "for": 0, "clear": 45})
 
@@ -180,7 +183,8 @@ def test_unknown_and_unavailable_notify_after_their_hold(tmp_path):
 
 
 def test_a_failed_judgment_notifies_after_its_hold_and_when_judged_again(tmp_path):
-    c = Console(tmp_path, unknown_after=5)
+    # Even a channel for disks only hears of it: a judgment that fails hides the disks too.
+    c = Console(tmp_path, unknown_after=5, channels=[{"url": "json://127.0.0.1:9/a", "checks": ["disks_*"]}])
     for t in range(0, 6):
         s = snap(t=float(t), **mem(10))
         s = dataclasses.replace(s, judge_error="TimeoutError: judging took over 0.3 s")
@@ -223,3 +227,22 @@ def test_an_unreadable_area_waits_five_minutes_by_default():
     [back] = w.step(snap(t=302.0))
     assert (back.kind, back.key, back.was) == ("readable", "area:sensors", "unknown")
     assert isinstance(back, Item)
+
+
+def test_the_page_and_fragments_carry_no_inline_code_nor_a_secret(make_client, tmp_path):
+    from tests.htmlcheck import inline_code
+    url = "json://hook:pw-s3cret@127.0.0.1:9/x?token=t0ken-q"
+    c = make_client(data_dir=tmp_path, tick=60,
+                    notify={"channels": [{"url": url}], "timeout": 1, "retries": 0})
+    page = c.get("/notifications")
+    assert page.status_code == 200 and inline_code(page.text) == []
+    assert "json://127.0.0.1:9/…" in page.text
+    fragment = c.post("/api/notifications/test", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and inline_code(fragment.text) == []
+    assert 'data-ok="false"' in fragment.text and "Connection error" in fragment.text
+    window = c.post("/api/maintenance?minutes=5", headers={"HX-Request": "true"})
+    assert "warnings held" in window.text and inline_code(window.text) == []
+    for text in (page.text, fragment.text, window.text, c.get("/api/notifications").text,
+                 c.get("/dashboard").text):
+        assert "pw-s3cret" not in text and "t0ken-q" not in text
+    assert c.post("/api/maintenance?minutes=100000").status_code == 422  # over a week

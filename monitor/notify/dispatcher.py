@@ -65,7 +65,7 @@ class Route:
     wake: asyncio.Event | None = None
 
     def wants(self, item: Item) -> bool:
-        if not self.checks:
+        if not self.checks or item.key == "judging":  # a failed judgment hides every check
             return True
         names = [n for n in (item.check, item.area) if n]
         return any(fnmatch.fnmatchcase(n, p) for p in self.checks for n in names)
@@ -236,7 +236,10 @@ class Notifier:
             await r.wake.wait()
             r.wake.clear()
             while r.queue:
-                await self._send_with_retries(r, r.queue.popleft())
+                try:
+                    await self._send_with_retries(r, r.queue.popleft())
+                except Exception:  # noqa: BLE001 - a bug must not end this channel's deliveries
+                    log.exception("notification channel %s: delivery failed", r.label)
 
     async def _send_with_retries(self, r: Route, message: Message) -> bool:
         s = self.settings
