@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,6 +82,28 @@ exec setpriv --reuid={uid} --regid={uid} --clear-groups env -i HOME="$H/home" \
 """
 
 
+ROOT = Path(__file__).resolve().parent.parent
+GUARD = """import sys
+sys.stdin.buffer.read()  # EOF: stop() closed the pipe, or its process died
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from tests.systemd_harness import Harness
+if Path(sys.argv[2]).exists():
+    Harness.attach(sys.argv[2], int(sys.argv[3])).stop()
+"""
+
+
+def _alive(pid: int, proc: subprocess.Popen | None = None) -> bool:
+    """Whether ``pid`` still runs (a zombie does not); reaps it when it is our child."""
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
 def usable() -> str | None:
     """Why the harness cannot run here, or None."""
     if os.geteuid() != 0:
@@ -96,17 +119,21 @@ def usable() -> str | None:
 
 class Harness:
     def __init__(self, parent: Path | None = None):
-        self.dir = Path(tempfile.mkdtemp(prefix="sm-systemd-", dir=parent))
+        self._paths(Path(tempfile.mkdtemp(prefix="sm-systemd-", dir=parent)))
+        self.proc: subprocess.Popen | None = None
+        self.pid: int | None = None
+        self._guard_w: int | None = None
+
+    def _paths(self, directory: Path) -> None:
+        self.dir = directory
         self.units = self.dir / "units"
         self.runtime = self.dir / "run"
         self.address = f"unix:path={self.runtime}/bus"
-        name = self.dir.name
-        self.cgroups = [t / name for t in CGROUP_TREES]
-        self.proc: subprocess.Popen | None = None
+        self.cgroups = [t / self.dir.name for t in CGROUP_TREES]
         self.log = self.dir / "systemd.log"
 
     # -- lifecycle --
-    def start(self) -> "Harness":
+    def start(self) -> Harness:
         for sub in ("units", "run", "home", "empty"):
             (self.dir / sub).mkdir()
         (self.dir / "bus.conf").write_text(BUS_CONF)
@@ -129,6 +156,14 @@ class Harness:
                 ["unshare", "--mount", "--propagation", "private", "--net", "sh", "-c", script],
                 env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
+        self.pid = self.proc.pid
+        # The guardian: a process that waits for EOF on a pipe only we hold, then tears down. If
+        # this process dies without stop() (SIGKILL, a crash), the manager and units still go.
+        r, self._guard_w = os.pipe()
+        self._guard = subprocess.Popen(
+            [sys.executable, "-c", GUARD, str(ROOT), str(self.dir), str(self.pid)],
+            stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(r)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -141,21 +176,19 @@ class Harness:
         raise RuntimeError(f"systemd --user did not come up on {self.address}: {out}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.pid and _alive(self.pid):
             # First the manager stops its units itself (all conflict with shutdown.target) and
             # reaps their processes: a process we killed would be orphaned to the host's PID 1.
             self.call("StartUnit", "ss", "shutdown.target", "replace-irreversibly", quiet=True)
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and set(self.pids()) - {self.proc.pid}:
+            while time.monotonic() < deadline and set(self.pids()) - {self.pid}:
                 time.sleep(0.05)
             # SIGRTMIN+24: a user manager exits at once (systemd(1), "Signals")
-            os.kill(self.proc.pid, signal.SIGRTMIN + 24)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for _ in range(50):  # whatever its units left running dies with the subtree
+            os.kill(self.pid, signal.SIGRTMIN + 24)
+            deadline = time.monotonic() + 5
+            while _alive(self.pid, self.proc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        for _ in range(100):  # whatever its units left running dies with the subtree
             pids = self.pids()
             if not pids:
                 break
@@ -165,12 +198,26 @@ class Harness:
                 except ProcessLookupError:
                     pass
             time.sleep(0.05)
+        if self.proc is not None:
+            self.proc.wait(5)
         for cg in self.cgroups:
             if cg.exists():
                 for d in sorted((p for p in cg.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
                     d.rmdir()
                 cg.rmdir()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self._guard_w is not None:  # the guardian finds nothing left and exits
+            os.close(self._guard_w)
+            self._guard_w = None
+            self._guard.wait(10)
+
+    @classmethod
+    def attach(cls, directory: str, pid: int) -> Harness:
+        """The harness in ``directory`` whose manager is ``pid`` (the guardian's view of it)."""
+        h = cls.__new__(cls)
+        h._paths(Path(directory))
+        h.pid, h.proc, h._guard_w = pid, None, None
+        return h
 
     def pids(self) -> list[int]:
         out = []
@@ -183,7 +230,7 @@ class Harness:
                         pass
         return out
 
-    def __enter__(self) -> "Harness":
+    def __enter__(self) -> Harness:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -198,7 +245,7 @@ class Harness:
 
     def busctl(self, *args: str, quiet: bool = False) -> str | None:
         done = subprocess.run(["busctl", f"--address={self.address}", *args],
-                              capture_output=True, text=True, timeout=10)
+                              check=False, capture_output=True, text=True, timeout=10)
         if done.returncode != 0:
             if quiet:
                 return None

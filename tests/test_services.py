@@ -251,6 +251,9 @@ def test_the_unit_page_shows_state_processes_and_escapes_host_text(app_client):
     hostile = app_client.get("/services/sm-hostile.service").text
     assert "<script>alert(1)</script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
     assert app_client.get("/services/sm-nope.service").status_code == 404
+    # a process page links to its unit's page (the unit from /proc/PID/cgroup)
+    proc = app_client.get(f"/processes/{pid}")
+    assert proc.status_code == 200 and 'href="/services/dbus.service"' in proc.text
 
 
 def test_the_dashboard_card_puts_failed_units_first(app_client):

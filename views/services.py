@@ -53,14 +53,14 @@ UnitPath = Annotated[str, Path(max_length=256, pattern=UNIT_NAME, description="u
 
 @dataclass(frozen=True)
 class ServiceState(TableState):
-    sort: str = "name"
+    sort: str = "state"  # failed first
     order: str = "asc"
     kind: str | None = None  # unit type
     open: tuple[str, ...] = ()  # type: ignore[assignment]  # unit names
 
     def query(self) -> str:
         params: list[tuple[str, str]] = []
-        if self.sort != "name" or self.order != SORTS[self.sort]:
+        if self.sort != "state" or self.order != SORTS[self.sort]:
             params += [("sort", self.sort), ("order", self.order)]
         params += [(k, v) for k, v in (("q", self.q), ("state", self.status), ("type", self.kind),
                                        ("open", ",".join(self.open))) if v]
@@ -83,7 +83,7 @@ class ServiceState(TableState):
 
 
 def state_of(
-    sort: Annotated[Literal[tuple(SORTS)], Query()] = "name",  # type: ignore[valid-type]
+    sort: Annotated[Literal[tuple(SORTS)], Query()] = "state",  # type: ignore[valid-type]
     order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
     q: Annotated[str, Query(max_length=200, description="words in the name or description")] = "",
     state: Annotated[Literal[("", *STATES)] | None, Query()] = None,  # type: ignore[valid-type]

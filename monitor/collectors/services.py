@@ -74,7 +74,7 @@ def _usec(v: Any) -> float | None:
 
 
 def shape_unit(raw: dict, recent: int | None, ignored: bool, costs: Costs | None) -> Unit:
-    """systemd's properties (monitor/services_bus.py UNIT_PROPS/TYPE_PROPS) -> a Unit."""
+    """systemd's properties (monitor/services_bus.py UNIT_PROPS, TYPE_PROPS) -> a Unit."""
     name = clean(raw.get("Id"), NAME_LIMIT)
     pid = _num(raw.get("MainPID"))
     return Unit(
@@ -110,6 +110,7 @@ class ServicesCollector:
         self._cost_raw: dict[str, dict] = {}
         self._cost_at = 0.0
         self._ordered: list[Unit] | None = None
+        self._last: Services | None = None
         self._started = False
 
     @classmethod
@@ -136,13 +137,15 @@ class ServicesCollector:
         n = _num(raw.get("NRestarts"))
         if n is None:
             return None
-        seen = self._restarts.setdefault(name, deque(maxlen=256))
         last = self._raw.get(name, {}).get("NRestarts")
         if isinstance(last, int) and n != last:
-            seen.append((now, counter_delta(n, last)))
+            self._restarts.setdefault(name, deque(maxlen=256)).append((now, counter_delta(n, last)))
+        seen = self._restarts.get(name)
         while seen and seen[0][0] < now - RESTART_WINDOW:
             seen.popleft()
-        return sum(inc for _, inc in seen)
+        if seen is not None and not seen:
+            del self._restarts[name]
+        return sum(inc for _, inc in seen) if seen else 0
 
     def collect(self, now: float) -> Services:
         if not self._started:
@@ -150,6 +153,7 @@ class ServicesCollector:
             self._started = True
         absent, changed = self.watcher.take()
         if absent:
+            self._last = None
             return Services(present=False, reason=absent, cgroup=self.cgroup_mode, total=0,
                             failed=0, counts={}, units=[])
         for name, raw in changed.items():
@@ -162,20 +166,21 @@ class ServicesCollector:
                 self._raw[name] = raw
             self._ordered = None
         # a restart counted 10 min ago leaves the window without any signal: re-shape those
-        for name, seen in self._restarts.items():
+        for name, seen in list(self._restarts.items()):
             if seen and seen[0][0] < now - RESTART_WINDOW and name in self._raw:
                 self._units[name] = shape_unit(self._raw[name], self._recent(name, self._raw[name], now),
                                                self._ignored(name), self._costs.get(name))
                 self._ordered = None
         if self.cgroup_mode == "v2" and now - self._cost_at >= self.process_interval:
             self._read_costs(now)
-        if self._ordered is None:
+        if self._ordered is None or self._last is None:  # else nothing changed: the same model
             self._ordered = order(list(self._units.values()))
-        counts: dict[str, int] = {}
-        for u in self._ordered:
-            counts[u.active] = counts.get(u.active, 0) + 1
-        return Services(present=True, cgroup=self.cgroup_mode, total=len(self._ordered),
-                        failed=counts.get("failed", 0), counts=counts, units=self._ordered)
+            counts: dict[str, int] = {}
+            for u in self._ordered:
+                counts[u.active] = counts.get(u.active, 0) + 1
+            self._last = Services(present=True, cgroup=self.cgroup_mode, total=len(self._ordered),
+                                  failed=counts.get("failed", 0), counts=counts, units=self._ordered)
+        return self._last
 
     def _read_costs(self, now: float) -> None:
         dt, self._cost_at = now - self._cost_at, now
