@@ -77,6 +77,9 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(metrics.build_router(store))
     app.include_router(processes.router, dependencies=[pages.DisplayCheck])
     app.include_router(processes.api_router)
+    from . import services  # /services, /services/{unit}, /api/services/{unit} (full scope)
+    app.include_router(services.router, dependencies=[pages.DisplayCheck])
+    app.include_router(services.api_router)
     app.include_router(history.router)
     app.include_router(history_pages.router, dependencies=[pages.DisplayCheck])  # /history
     app.include_router(logs.router)
