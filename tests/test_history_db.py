@@ -185,3 +185,16 @@ def test_a_database_that_cannot_be_opened_leaves_the_console_running(make_client
     assert page.status_code == 200 and "cannot open" in page.text
     assert client.get("/api/history/at/now").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+def test_two_writers_on_one_file_add_the_same_new_series(tmp_path):
+    """Two consoles (or tests) sharing a data_dir: a name the other added since is no corruption."""
+    path = tmp_path / "history.sqlite"
+    a, b = HistoryDB(path), HistoryDB(path)
+    a.open()
+    b.open()
+    m = int(time.time() // 60)
+    a.write_many(generated(m - 2, 1, ["network.veth9.bytes_recv_per_s"]))
+    b.write_many(generated(m - 1, 1, ["network.veth9.bytes_recv_per_s"]))  # b had not seen it
+    assert not a.moved_aside and not b.moved_aside and not list(tmp_path.glob("*.corrupt-*"))
+    assert len(a.buckets("network.veth9.bytes_recv_per_s", (m - 3) * 60, m * 60, 60)) == 2

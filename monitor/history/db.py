@@ -124,7 +124,7 @@ class HistoryDB:
             try:
                 return work(self._db)
             except sqlite3.DatabaseError as exc:
-                if not isinstance(exc, sqlite3.OperationalError) or "malformed" in str(exc):
+                if corrupt(exc):
                     self._recover(exc)
                 raise HistoryUnavailable(f"history database error: {exc}") from None
 
@@ -177,7 +177,10 @@ class HistoryDB:
                                 "%r and later new series are not stored", self.series_max, name)
                 self.dropped.add(name)
             return None
-        sid = db.execute("INSERT INTO series (name) VALUES (?)", (name,)).lastrowid
+        # OR IGNORE: another process on the same data_dir (a second console, a test) may have
+        # added the name since this one read the table.
+        db.execute("INSERT OR IGNORE INTO series (name) VALUES (?)", (name,))
+        sid = db.execute("SELECT id FROM series WHERE name = ?", (name,)).fetchone()[0]
         self._ids[name] = sid
         return sid
 
@@ -275,3 +278,10 @@ class HistoryDB:
         """Bytes on disk: the file and its write-ahead log."""
         return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
                    if p.exists())
+
+
+def corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an error means the file is damaged (move it aside), not a passing or logical one
+    (locked, read-only, a constraint): only those exact messages, or DatabaseError itself."""
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
