@@ -72,8 +72,18 @@ class PidReused(ProcessNotFound):
     def __init__(self, pid: int, started: float, now_started: float, name: str) -> None:
         self.pid, self.started, self.now_started, self.name = pid, started, now_started, name
         super().__init__(
-            f"process {pid} that started at {started:.2f} has exited; PID {pid} now belongs to "
-            f"another process ({name}, started at {now_started:.2f})")
+            f"process {pid} that started at {local_time(started)} has exited; PID {pid} now "
+            f"belongs to another process ({name}, started at {local_time(now_started)})")
+
+
+def local_time(epoch: float) -> str:
+    r"""A moment as an operator reads it, with the zone (never a raw epoch in a message).
+
+    >>> import re; bool(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.25 \S+", local_time(86400.25)))
+    True
+    """
+    lt = time.localtime(epoch)
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', lt)}.{int(epoch % 1 * 100):02d} {time.strftime('%Z', lt)}"
 
 
 # -- I/O rates between two detail reads of the same process -------------------------------------

@@ -2,6 +2,8 @@
 // - "updated N s ago" counts from when the last tick arrived (browser clock only: no skew).
 // - body.disconnected while the SSE connection is down, so the stale banner shows at once;
 //   the htmx SSE extension reconnects by itself and the next tick clears it.
+// - <time datetime=... data-local> (views/format.py) is shown in the browser's own time zone,
+//   with the zone: the server renders its own zone, the operator may be elsewhere.
 (function () {
   "use strict";
   var lastTick = Date.now();
@@ -29,4 +31,22 @@
     document.body.classList.add("disconnected");
   });
   setInterval(renderAge, 1000);
+
+  function localize() {
+    var today = new Date().toDateString();
+    document.querySelectorAll("time[data-local]").forEach(function (t) {
+      var iso = t.getAttribute("datetime");
+      if (t.getAttribute("data-shown") === iso) return;
+      var d = new Date(iso);
+      if (isNaN(d.getTime())) return;
+      var opts = {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+                  timeZoneName: "short"};
+      if (d.toDateString() !== today) { opts.year = "numeric"; opts.month = "2-digit"; opts.day = "2-digit"; delete opts.second; }
+      t.textContent = new Intl.DateTimeFormat(undefined, opts).format(d);
+      t.setAttribute("data-shown", iso);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", localize);
+  document.addEventListener("htmx:afterSettle", localize);
+  document.addEventListener("htmx:sseMessage", localize);
 })();

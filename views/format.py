@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
+
+from markupsafe import Markup
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -88,6 +91,20 @@ def clock(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", lt)
 
 
+def clock_html(epoch: float | None) -> Markup | str:
+    """``{{ t|clock }}`` in a page: the server's local time with its zone inside a ``<time>``
+    whose ``datetime`` is UTC, so static/app.js can show it in the operator's own zone.
+
+    >>> clock_html(0.0).startswith('<time datetime="1970-01-01T00:00:00+00:00" data-local>')
+    True
+    """
+    if epoch is None:
+        return "–"
+    iso = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    zone = time.strftime("%Z", time.localtime(epoch))
+    return Markup('<time datetime="%s" data-local>%s %s</time>') % (iso, clock(epoch), zone)
+
+
 def level(v: float | None, steps: int = 10) -> int:
     """0..steps bucket of a 0..100 percentage: a CSS class picks the colour (no inline style).
 
@@ -105,6 +122,6 @@ FILTERS = {
     "count": human_count,
     "duration": human_duration,
     "pct": percent,
-    "clock": clock,
+    "clock": clock_html,
     "level": level,
 }

@@ -1,0 +1,46 @@
+"""Times in the operator's local time with the zone (issue 18, item 7): the server renders its
+own zone inside <time datetime=UTC>, the browser (here set to Tokyo, UTC+9, whatever this host's
+zone) shows each in its own zone, after live updates too; no raw epoch in a message."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.conftest import AUTH
+
+TOKYO = timezone(timedelta(hours=9))
+
+
+def test_times_show_in_the_browsers_zone_with_the_zone(live_server, browser):
+    ctx = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB", extra_http_headers=AUTH)
+    try:
+        page = ctx.new_page()
+        page.goto(live_server.url + "/dashboard")
+        uptime = page.locator("#system time[data-local]").first
+        uptime.wait_for(timeout=10_000)
+        page.wait_for_function("() => document.querySelector('#system time[data-local]').dataset.shown")
+        iso = uptime.get_attribute("datetime")
+        want = datetime.fromisoformat(iso).astimezone(TOKYO)
+        shown = uptime.inner_text()
+        assert want.strftime("%H:%M") in shown and re.search(r"GMT\+9|JST", shown), (iso, shown)
+        # Each push morphs the server's text back in; it is shown in Tokyo time again.
+        page.evaluate("""() => { window.__systemPushes = 0;
+            document.body.addEventListener('htmx:sseMessage', (e) => {
+                if (e.detail.type === 'system') window.__systemPushes++; }); }""")
+        page.wait_for_function("() => window.__systemPushes >= 2", timeout=10_000)
+        page.wait_for_timeout(100)
+        assert re.search(r"GMT\+9|JST", uptime.inner_text()), uptime.inner_text()
+        assert uptime.get_attribute("data-shown") == uptime.get_attribute("datetime")
+    finally:
+        ctx.close()
+
+
+def test_a_reused_pid_message_has_a_readable_time(make_client):
+    import os
+
+    import psutil
+    me = psutil.Process(os.getpid())
+    r = make_client().get(f"/api/processes/{me.pid}", params={"started": me.create_time() - 1000})
+    assert r.status_code == 404 and "now belongs to another process" in r.json()["detail"]
+    assert not re.search(r"\b1[0-9]{9}\.[0-9]{2}\b", r.json()["detail"]), r.json()["detail"]
+    assert re.search(r"started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r.json()["detail"])
