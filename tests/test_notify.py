@@ -360,7 +360,7 @@ def test_notify_test_sends_to_every_channel_and_says_each_result(tmp_path, webho
     assert r.returncode == 1, r.stdout + r.stderr
     assert lines[0] == "sent    hook"
     assert lines[1] == f"sent    mailto://127.0.0.1:{smtp.url.split(':')[3].split('?')[0]}/…"
-    assert lines[2].startswith(f"FAILED  json://127.0.0.1:") and "Connection error" in lines[2]
+    assert lines[2].startswith("FAILED  json://127.0.0.1:") and "Connection error" in lines[2]
     [hook] = webhook.wait(1)
     [mail] = smtp.wait(1)
     assert hook["title"] == mail["title"] and hook["title"].startswith("[TEST] ")

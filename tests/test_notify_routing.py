@@ -185,7 +185,7 @@ def test_unknown_and_unavailable_notify_after_their_hold(tmp_path):
 def test_a_failed_judgment_notifies_after_its_hold_and_when_judged_again(tmp_path):
     # Even a channel for disks only hears of it: a judgment that fails hides the disks too.
     c = Console(tmp_path, unknown_after=5, channels=[{"url": "json://127.0.0.1:9/a", "checks": ["disks_*"]}])
-    for t in range(0, 6):
+    for t in range(6):
         s = snap(t=float(t), **mem(10))
         s = dataclasses.replace(s, judge_error="TimeoutError: judging took over 0.3 s")
         c.store.latest = s

@@ -11,27 +11,25 @@ times after ``backoff`` s, doubled each time; a message given up is counted
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import logging
 import platform
 import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..health import SEVERITY, state
 from ..text import clean
-from .changes import ENDED, Item, Watcher
+from .changes import Watcher
 from .maintenance import Maintenance, Window
-from .message import Message, compose, when, who
+from .message import Message, when, who
+from .routing import Route, message_for, route
 from .settings import NotifySettings, redacted
 
 log = logging.getLogger("server_monitor.notify")
 
 ATTEMPTS_KEPT = 50
 BACKOFF_MAX = 300.0
-OTHERS_MAX = 20  # "also not ok" lines in one message
 
 
 @dataclass
@@ -44,34 +42,6 @@ class Attempt:
     error: str | None
     seconds: float
     test: bool = False
-
-
-@dataclass
-class Route:
-    """One channel's state: what it was told, what is held, its queue and its record."""
-    target: object  # channels.Target (made on start: Apprise is imported then)
-    label: str
-    level: str
-    checks: list[str]
-    told: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (state, last sent)
-    held: dict[str, Item] = field(default_factory=dict)  # key -> item held by a window
-    queue: deque = field(default_factory=deque)
-    dropped: int = 0
-    sent: int = 0
-    failed: int = 0  # messages given up after every retry
-    failing_since: float | None = None
-    last_error: str | None = None
-    last_ok: float | None = None
-    wake: asyncio.Event | None = None
-
-    def wants(self, item: Item) -> bool:
-        if not self.checks or item.key == "judging":  # a failed judgment hides every check
-            return True
-        names = [n for n in (item.check, item.area) if n]
-        return any(fnmatch.fnmatchcase(n, p) for p in self.checks for n in names)
-
-    def passes(self, st: str) -> bool:
-        return st != "warning" or self.level == "warning"
 
 
 # Store -> weak reference to its Notifier (both weak: an app built by a test and dropped goes away).
@@ -142,7 +112,7 @@ class Notifier:
             seq = snap.seq
             try:
                 self.step(snap)
-            except Exception:  # noqa: BLE001 - a bug here must not end notifications for good
+            except Exception:  # a bug here must not end notifications for good
                 log.exception("notifications: tick %d could not be processed", seq)
 
     def step(self, snap) -> None:
@@ -151,73 +121,10 @@ class Notifier:
         changes = self.watcher.step(snap, self.events)
         window = self.maintenance.window(now)
         for r in self.routes:
-            items = self._route(r, changes, window, now)
+            items = route(r, changes, self.watcher.open, window, now, self.settings.remind_every)
             if items:
-                self.enqueue(r, self._compose(snap, items, window))
+                self.enqueue(r, message_for(snap, items, window, self.host, self.settings.public_url))
         self._heartbeat(snap)
-
-    def _route(self, r: Route, changes: list[Item], window: Window | None, now: float) -> list[Item]:
-        """What this channel gets this tick: its changes (past its level and filter, not held by a
-        window), what a window held and still is open once the window is over, and reminders."""
-        out: list[Item] = []
-        for it in changes:
-            if not r.wants(it):
-                continue
-            if it.kind in ENDED:
-                r.held.pop(it.key, None)
-                if r.told.pop(it.key, None) is not None:
-                    out.append(it)
-                continue
-            if it.kind in ("lowered", "resumed"):  # told before: remember the state, say nothing
-                if r.passes(it.state) and (it.key in r.told or it.kind == "resumed"):
-                    r.told[it.key] = (it.state, now)
-                continue
-            if not r.passes(it.state):
-                continue
-            if window is not None and window.holds(it.state):
-                r.held[it.key] = it
-                continue
-            r.held.pop(it.key, None)
-            out.append(it)
-            r.told[it.key] = (it.state, now)
-        done = {it.key for it in out}
-        opened = self.watcher.open
-        for key in [k for k in r.held if k not in opened]:
-            del r.held[key]
-        for key, cur in opened.items():
-            if key in done or not r.wants(cur) or not r.passes(cur.state):
-                continue
-            if window is not None and window.holds(cur.state):
-                continue
-            if key in r.held:  # held by a window that is over (or does not hold this state now)
-                del r.held[key]
-                out.append(cur.with_kind("held"))
-                r.told[key] = (cur.state, now)
-            elif key in r.told and self.settings.remind_every and \
-                    now - r.told[key][1] >= self.settings.remind_every:
-                out.append(cur.with_kind("reminder"))
-                r.told[key] = (cur.state, now)
-        return out
-
-    def _compose(self, snap, items: list[Item], window: Window | None) -> Message:
-        in_items = {it.key for it in items}
-        bad = sorted((v for v in snap.verdicts if v.state != "ok" and v.key not in in_items
-                      and "unknown:" + v.key not in in_items),
-                     key=lambda v: -SEVERITY.get(v.state, 2))
-        others = [f"{v.state.upper()} {v.check} {v.subject}".rstrip() + f": {v.reason} (since {when(v.since)})"
-                  for v in bad[:OTHERS_MAX]]
-        if len(bad) > OTHERS_MAX:
-            others.append(f"... and {len(bad) - OTHERS_MAX} more")
-        n_bad = sum(1 for v in snap.verdicts if v.state != "ok")
-        headline = (f"not judged: {snap.judge_error}" if snap.judge_error else
-                    f"{n_bad} of {len(snap.verdicts)} checks not ok" if n_bad else
-                    f"all {len(snap.verdicts)} checks ok")
-        note = ""
-        if window is not None:
-            held = "warnings and critical" if window.hold_critical else "warnings"
-            note = f"{window.why} until {when(window.until)}: {held} held"
-        return compose(self.host, snap.taken_at, state(snap), headline, items, others,
-                       self.settings.public_url, note)
 
     # --- delivery -------------------------------------------------------------------------
     def enqueue(self, r: Route, message: Message) -> None:
@@ -238,7 +145,7 @@ class Notifier:
             while r.queue:
                 try:
                     await self._send_with_retries(r, r.queue.popleft())
-                except Exception:  # noqa: BLE001 - a bug must not end this channel's deliveries
+                except Exception:  # a bug must not end this channel's deliveries
                     log.exception("notification channel %s: delivery failed", r.label)
 
     async def _send_with_retries(self, r: Route, message: Message) -> bool:
@@ -261,7 +168,7 @@ class Notifier:
         try:
             error = await asyncio.wait_for(_in_thread(channels.send, r.target, message),
                                            self.settings.timeout + 1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = f"no answer within {self.settings.timeout:g} s"
         took = time.monotonic() - t0
         self.attempts.append(Attempt(time.time(), r.label, message.subject, n, error is None, error,
@@ -301,7 +208,7 @@ class Notifier:
         try:
             error = await asyncio.wait_for(_in_thread(channels.ping, url, self.settings.timeout),
                                            self.settings.timeout + 1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = f"no answer within {self.settings.timeout:g} s"
         finally:
             self._pinging = False
