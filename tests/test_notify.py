@@ -380,3 +380,31 @@ def test_the_test_post_is_full_scope_and_same_origin_only(spawn_server, tmp_path
     r = httpx.post(url, headers=server.headers, timeout=20)
     assert r.json() == {"results": [{"channel": f"json://127.0.0.1:{webhook.port}/…", "ok": True, "error": None}]}
     assert webhook.wait(1)[0]["title"].startswith("[TEST] ")
+
+
+# --- unknown ---------------------------------------------------------------------------------
+def test_a_judgment_that_keeps_failing_is_sent_once_and_so_is_its_end(tmp_path, webhook):
+    from monitor.thresholds import CHECKS
+    from tests.test_watchdog import start_console, stop
+    fail = tmp_path / "judge-fails"
+    calm = {name: {"enabled": False} for name in CHECKS}
+    proc, url = start_console(None, tmp_path, script="tests/faulty_console.py",
+                              SERVER_MONITOR_TEST_JUDGE_FAIL=str(fail),
+                              SERVER_MONITOR_THRESHOLDS=json.dumps(calm),
+                              SERVER_MONITOR_NOTIFY=json.dumps({"channels": [{"url": webhook.url}],
+                                                                "unknown_after": 1}))
+    try:
+        webhook.quiet(0, 1.0)
+        fail.touch()  # every judgment raises from now on (0.2 s ticks)
+        [unknown] = webhook.wait(1)
+        host = platform.node()
+        assert unknown["title"] == f"[UNKNOWN] {host}: judgment unknown"
+        assert "UNKNOWN    unknown  judgment\n  the console could not judge this sample: judging failed: " \
+               "RuntimeError: injected judge failure" in unknown["message"]
+        webhook.quiet(1, 1.5)  # once per spell, not once per tick
+        fail.unlink()
+        [_, back] = webhook.wait(2)
+        assert back["title"] == f"[OK] {host}: judgment judged again"
+        webhook.quiet(2, 1.0)
+    finally:
+        stop(proc)
