@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from prometheus_client.core import Metric
 
-from .exporters import counter, gauge, label
-
 STATES = ("activating", "active", "deactivating", "inactive", "failed")
 
 
 def export(d) -> Iterator[Metric | None]:
+    # here, not at the top: views/exporters.py imports this module at its end to register it
+    from .exporters import counter, gauge, label
     if not getattr(d, "present", False):
         return
     units = d.units
