@@ -22,13 +22,10 @@ The event log ignores ``unknown``, so those are watched here, with their own hol
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
 from ..health import ProcessRef
 from ..trackers import RANK
-
-log = logging.getLogger("server_monitor.notify")
 
 ENDED = ("recovered", "gone", "judged", "readable")  # kinds that close something
 
@@ -65,14 +62,12 @@ class Watcher:
         changes: list[Item] = []
         verdicts = {v.key: v for v in snap.verdicts}
         if snap.judge_error is None and events is not None:
-            changes += self._episodes(now, verdicts, _read(events.open_events))
+            changes += self._episodes(now, verdicts, events.open_events())  # the log locks itself
         changes += self._unknowns(now, snap, verdicts)
         return changes
 
     # --- episodes (the event log) ---------------------------------------------------------
-    def _episodes(self, now: float, verdicts: dict, open_events: list | None) -> list[Item]:
-        if open_events is None:  # could not read the log this tick: decide on the next one
-            return []
+    def _episodes(self, now: float, verdicts: dict, open_events: list) -> list[Item]:
         out: list[Item] = []
         still = {ev.id for ev in open_events}
         for ev_id in [i for i in self._events if i not in still]:
@@ -153,13 +148,3 @@ class Watcher:
                     out.append(replace(old, kind="judged", state=st, was="unknown", reason=why))
         return out
 
-
-def _read(fn, tries: int = 3):
-    """The event log is written by the judge's thread; a read that races a write is retried."""
-    for _ in range(tries):
-        try:
-            return list(fn())
-        except (RuntimeError, KeyError):  # "dictionary changed size during iteration"
-            continue
-    log.warning("could not read the event log this tick; changes wait for the next one")
-    return None
