@@ -48,6 +48,7 @@ class UnitReader:
 
     _lock: threading.Lock
     _calls: asyncio.Semaphore  # at most IN_FLIGHT calls; made on the bus thread's loop
+    unlisted: tuple[str, ...] = ()  # unit types systemd refused to list (see _read_all)
     full_reads: int
     unit_reads: int
     _paths: dict[str, str]
@@ -66,7 +67,23 @@ class UnitReader:
         return reply.body
 
     async def _read_all(self, bus: MessageBus) -> None:
-        (listed,) = await self._call(bus, DEST, ROOT, MANAGER, "ListUnits")
+        try:
+            (listed,) = await self._call(bus, DEST, ROOT, MANAGER, "ListUnits")
+            unlisted: list[str] = []
+        except LookupError:
+            # systemd refuses the whole list when one unit carries text D-Bus cannot (a mount
+            # point that is not UTF-8 in a mount unit's description): list type by type instead
+            listed, unlisted = [], []
+            for t in TYPES:
+                try:
+                    listed += (await self._call(bus, DEST, ROOT, MANAGER, "ListUnitsByPatterns",
+                                                "asas", [[], [f"*.{t}"]]))[0]
+                except LookupError:
+                    unlisted.append(t)
+        if tuple(unlisted) != self.unlisted:
+            with self._lock:
+                self.unlisted = tuple(unlisted)
+                self._changed.add("")  # not a unit: makes the collector rebuild its model
         self.full_reads += 1
         keep = [u for u in listed if unit_type(u[0]) in TYPES][:MAX_UNITS]
         self._paths = {u[6]: u[0] for u in keep}

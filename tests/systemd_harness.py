@@ -11,8 +11,9 @@ boxed in so it cannot touch the host:
   installed user unit - tmpfiles-setup/clean, gpg-agent, ... - exists for it), and runs no
   generators (SYSTEMD_GENERATOR_PATH / SYSTEMD_ENVIRONMENT_GENERATOR_PATH point at an empty dir);
 - it runs as an unprivileged uid (nobody, via setpriv): it cannot delete what it does not own;
-- it lives in new mount and network namespaces (unshare): the only change there is a tmpfs over
-  /run/systemd holding an empty /run/systemd/system, which is how systemd decides "booted with
+- it lives in new mount and network namespaces (unshare; mounts propagate in as slave, so it
+  never holds a copy of a mount the host, or another test, has unmounted); the only change there
+  is a tmpfs over /run/systemd holding an empty /run/systemd/system, which is how systemd decides "booted with
   systemd" (it refuses to start a user instance otherwise); the host's /run is untouched, and its
   units have only a loopback that is down - nothing they do reaches the host's network;
 - its cgroups are a delegated subtree we create (chowned to the uid) in both the name=systemd
@@ -153,7 +154,7 @@ class Harness:
         script = BOOT.format(uid=UID, systemd=SYSTEMD)
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "--net", "sh", "-c", script],
+                ["unshare", "--mount", "--propagation", "slave", "--net", "sh", "-c", script],
                 env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         self.pid = self.proc.pid

@@ -3,6 +3,7 @@ own D-Bus) with units of its own: one that fails, one that crash-loops, one that
 socket, a timer and one with hostile text in its description."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -288,3 +289,25 @@ def test_the_display_scope_cannot_read_units(systemd):
         for path in ("/services", "/services/sm-fail.service", "/api/services",
                      "/api/services/sm-fail.service"):
             assert anon.get(path, follow_redirects=False).status_code in (302, 303, 401, 403), path
+
+
+def test_a_mount_point_that_is_not_utf8_does_not_hide_the_other_units(tmp_path):
+    """Real systemd refuses ListUnits as a whole when one mount unit's description (its mount
+    point) is not UTF-8 (D-Bus strings must be). The mount is made in the harness's own mount
+    namespace only (nsenter): the host never sees it."""
+    h = harness_for_tests(units={"sm-fail.service": TEST_UNITS["sm-fail.service"]},
+                          start=("sm-fail.service",))
+    c = ServicesCollector(h.address)
+    try:
+        bad = os.path.join(str(h.dir).encode(), b"mnt-\xff\xfe")
+        os.mkdir(bad)
+        subprocess.run([b"nsenter", b"--mount", b"--target", str(h.pid).encode(), b"mount", b"-t",
+                        b"tmpfs", b"-o", b"size=1m", b"sm-hostile", bad], check=True, timeout=10)
+        assert h.call("ListUnits", quiet=True) is None  # systemd itself refuses
+        data = until(c, lambda d: d.present and find(d, "sm-fail.service") is not None)
+        assert find(data, "sm-fail.service").active == "failed"
+        assert data.unlisted == ["mount"]
+        assert next(v for v in judge(data) if v.subject == "sm-fail.service").state == "critical"
+    finally:
+        c.close()
+        h.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.systemd_harness import harness_for_tests
+from tests.test_a11y_browser import axe_violations
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +46,24 @@ def test_table_filter_expand_and_unit_page(console, watched_page):
     page.wait_for_function("() => location.search.includes('q=echo')", timeout=10_000)
     page.wait_for_function("() => !document.querySelector('tr.svc-row[data-unit=\"sm-fail.service\"]')",
                            timeout=10_000)
-    page.locator('tr.svc-row[data-unit="sm-echo.socket"] td.status').click()
+    page.locator('tr.svc-row[data-unit="sm-echo.socket"] button.svc-toggle').focus()
+    page.keyboard.press("Enter")  # the name is the row's toggle button
     page.wait_for_selector('tr.svc-detail-row[data-unit="sm-echo.socket"]', timeout=10_000)
+    assert page.get_attribute('tr.svc-row[data-unit="sm-echo.socket"] button.svc-toggle',
+                              "aria-expanded") == "true"
     page.wait_for_function("() => location.search.includes('open=sm-echo.socket')", timeout=10_000)
     page.reload()  # the view is in the URL
     page.wait_for_selector('tr.svc-detail-row[data-unit="sm-echo.socket"]', timeout=10_000)
     assert page.input_value("#svc-q") == "echo"
+    assert axe_violations(page) == []
+    page.locator('tr.svc-row[data-unit="sm-echo.socket"] td.status').click()  # click closes it
+    page.wait_for_function("() => !document.querySelector('tr.svc-detail-row')", timeout=10_000)
 
     page.goto(console + "/services/sm-hostile.service")
     assert page.locator("h1").inner_text().startswith("sm-hostile.service")
     assert page.evaluate("() => window.__pwned === undefined && !document.querySelector('.svc-one script')")
     assert "<script>alert(1)</script>" in page.locator(".svc-one").inner_text()
+    assert axe_violations(page) == []
     # the failed test unit makes the host critical: the header's /api/health poll answers 503
     watched_page.assert_clean(answered=(503,))
 

@@ -24,6 +24,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from monitor import cgroups
 from monitor.cgroups import Costs
 from monitor.services_bus import SYSTEM_BUS, UnitWatcher, unit_type
@@ -62,6 +64,9 @@ class Services(AreaModel):
     failed: int
     counts: dict[str, int]  # units per active state
     units: list[Unit]  # failed first, then by name
+    # unit types systemd refused to list: one unit's text D-Bus cannot carry (a mount point that
+    # is not UTF-8) fails the whole ListUnits; the other types are then listed one by one
+    unlisted: list[str] = Field(default_factory=list)
 
 
 def _num(v: Any) -> int | None:
@@ -179,7 +184,8 @@ class ServicesCollector:
             for u in self._ordered:
                 counts[u.active] = counts.get(u.active, 0) + 1
             self._last = Services(present=True, cgroup=self.cgroup_mode, total=len(self._ordered),
-                                  failed=counts.get("failed", 0), counts=counts, units=self._ordered)
+                                  failed=counts.get("failed", 0), counts=counts, units=self._ordered,
+                                  unlisted=list(self.watcher.unlisted))
         return self._last
 
     def _read_costs(self, now: float) -> None:
