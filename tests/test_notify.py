@@ -239,10 +239,14 @@ def test_a_reminder_at_the_configured_interval_while_the_episode_stays_open(
     mp = tmpfs.path
     assert kinds[0] == f"disks_percent {mp} warning" and kinds[-1] == f"disks_percent {mp} recovered"
     reminders = kinds[1:-1]
-    assert 2 <= len(reminders) <= 3 and set(reminders) == {f"disks_percent {mp} still warning"}
-    times = [m["at"] for m in webhook.items[:-1]]
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert all(1.5 <= g <= 3.5 for g in gaps), gaps
+    assert len(reminders) >= 2 and set(reminders) == {f"disks_percent {mp} still warning"}
+    # When each was made (its first line's time, to the second; the tick is 1 s): every 2 s, not
+    # counting delivery, which a loaded machine may delay.
+    made = [time.mktime(time.strptime(m["message"].split("(", 1)[1][:19], "%Y-%m-%d %H:%M:%S"))
+            for m in webhook.items]
+    gaps = [b - a for a, b in zip(made, made[1:-1])]
+    assert all(2 <= g <= 4 for g in gaps), gaps
+    assert len(reminders) <= (made[-1] - made[0]) / 2 + 1
     assert "STILL      warning" in webhook.items[1]["message"]
 
 
@@ -281,10 +285,11 @@ def test_a_failing_channel_is_retried_reported_and_never_holds_the_tick(
     assert "Connection error" in bad["last_error"]
     assert any(a["seconds"] >= 0.9 for a in status["attempts"] if a["channel"] == slow["name"])  # timed out
 
-    # Sampling stayed on time all along: one tick a second, barely late.
+    # Sampling stayed on time all along: one tick a second, never late by an attempt's 1 s (the
+    # hung channel's three attempts alone would have cost 3 s of ticks had the tick waited).
     elapsed, ticks = time.monotonic() - start, seq(server) - seq0
     assert ticks >= elapsed - 2, (ticks, elapsed)
-    assert server.get("/api/console").json()["tick_lag_p99"] < 0.25
+    assert server.get("/api/console").json()["tick_lag_p99"] < 0.5
 
     # Shown: the counter, the health card's note; the log says so too.
     time.sleep(1.2)  # /metrics is made once per tick
