@@ -246,3 +246,31 @@ def test_the_page_and_fragments_carry_no_inline_code_nor_a_secret(make_client, t
                  c.get("/dashboard").text):
         assert "pw-s3cret" not in text and "t0ken-q" not in text
     assert c.post("/api/maintenance?minutes=100000").status_code == 422  # over a week
+
+
+IMPORTS = """
+import json, sys, time
+from fastapi.testclient import TestClient
+from main import create_app
+from tests.conftest import make_settings
+app = create_app(make_settings(tick=0.2, notify=json.loads(sys.argv[1])))
+with TestClient(app, base_url="http://127.0.0.1"):
+    time.sleep(0.6)
+print(json.dumps({m: m in sys.modules for m in ("apprise",)}))
+"""
+
+
+@pytest.mark.parametrize("notify, loaded", [({}, False), ({"channels": [{"url": "json://127.0.0.1:9/x"}]}, True)])
+def test_apprise_is_imported_only_when_a_channel_is_configured(tmp_path, notify, loaded):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    r = subprocess.run([sys.executable, "-c", IMPORTS, json.dumps(notify)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "SERVER_MONITOR_DATA_DIR": str(tmp_path)},
+                       check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    modules = json.loads(r.stdout.splitlines()[-1])
+    assert modules["apprise"] is loaded
