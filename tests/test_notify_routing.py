@@ -274,3 +274,16 @@ def test_apprise_is_imported_only_when_a_channel_is_configured(tmp_path, notify,
     assert r.returncode == 0, r.stderr[-2000:]
     modules = json.loads(r.stdout.splitlines()[-1])
     assert modules["apprise"] is loaded
+
+
+def test_nothing_before_the_hold_time_and_one_message_once_it_has_held(tmp_path):
+    held = Thresholds(memory_percent={"warning": 50, "critical": 80, "for": 10, "clear": 45})
+    c = Console(tmp_path, thresholds=held)
+    for t in range(9):  # a burst shorter than the hold
+        c.tick(float(t), **mem(70))
+    c.tick(9, **mem(10))
+    assert c.sent() == []
+    for t in range(20, 31):
+        c.tick(float(t), **mem(70))
+    [opened] = c.sent()  # at t=30, held for 10 s; it says since when the value was past
+    assert "OPENED" in opened.body and "since 1970-01-01 00:00:20 UTC (10 s)" in opened.body
