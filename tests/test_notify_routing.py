@@ -12,6 +12,7 @@ from monitor.notify import Notifier, NotifySettings
 from monitor.notify.changes import Item, Watcher
 from monitor.thresholds import Thresholds
 from tests.test_health import disks, fs, memory, processes, row, snap
+from tests.test_notify import black_hole  # noqa: F401 - a port that never answers
 
 # Apprise (imported here by the page test's channel) imports the stdlib's deprecated imghdr.
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
@@ -287,3 +288,20 @@ def test_nothing_before_the_hold_time_and_one_message_once_it_has_held(tmp_path)
         c.tick(float(t), **mem(70))
     [opened] = c.sent()  # at t=30, held for 10 s; it says since when the value was past
     assert "OPENED" in opened.body and "since 1970-01-01 00:00:20 UTC (10 s)" in opened.body
+
+
+def test_one_test_send_at_a_time(make_client, tmp_path, black_hole):  # noqa: F811
+    import threading
+    import time
+    c = make_client(data_dir=tmp_path, tick=60, notify={
+        "channels": [{"url": f"json://127.0.0.1:{black_hole}/x"}], "timeout": 1})
+    first = []
+    t = threading.Thread(target=lambda: first.append(c.post("/api/notifications/test")))
+    t.start()
+    deadline = time.monotonic() + 5
+    while not c.app.state.notifier._testing and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = c.post("/api/notifications/test")
+    t.join(10)
+    assert second.status_code == 409 and "already" in second.json()["detail"]
+    assert first[0].status_code == 200 and first[0].json()["results"][0]["ok"] is False

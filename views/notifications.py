@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import Markup
 from prometheus_client.core import Metric
@@ -44,10 +44,14 @@ async def notifications(request: Request) -> JSONResponse:
     return JSONResponse(get_notifier(request).status())
 
 
-@router.post("/api/notifications/test", summary="Send a test message to every channel (one attempt each)")
+@router.post("/api/notifications/test", summary="Send a test message to every channel (one attempt each)",
+             responses={409: {"description": "a test is being sent already"}})
 async def send_test(request: Request):
     n = get_notifier(request)
-    results = [{"channel": label, "ok": error is None, "error": error} for label, error in await n.test()]
+    done = await n.test()
+    if done is None:
+        raise HTTPException(409, "a test message is being sent already; try again when it is done")
+    results = [{"channel": label, "ok": error is None, "error": error} for label, error in done]
     if request.headers.get("hx-request") or "text/html" in request.headers.get("accept", ""):
         return templates.TemplateResponse(request, "cards/notifications_test.html",
                                           {"results": results, "channels": len(n.routes)})

@@ -18,7 +18,7 @@ def notify_test(settings: NotifySettings, out=print) -> int:
     if not settings.channels:
         out("no notification channel configured (notify.channels, see README \"Notifications\")")
         return 2
-    results = asyncio.run(Notifier(settings, store=None).test())
+    results = asyncio.run(Notifier(settings, store=None).test()) or []
     for label, error in results:
         out(f"{'sent' if error is None else 'FAILED':7} {label}" + (f": {error}" if error else ""))
     return 0 if all(error is None for _, error in results) else 1

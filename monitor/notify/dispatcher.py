@@ -70,6 +70,7 @@ class Notifier:
         self.heartbeat: dict = {"last_at": None, "last_error": None, "ok": 0, "failed": 0}
         self._last_ping = 0.0
         self._pinging = False
+        self._testing = False
         self._tasks: list[asyncio.Task] = []
         self._seen: deque = deque(maxlen=5)  # weak refs to the last snapshots stepped
         if store is not None:  # None: `python main.py notify-test`, no console running
@@ -182,8 +183,18 @@ class Notifier:
                 log.info("notification channel %s: attempt failed: %s", r.label, error)
         return error
 
-    async def test(self) -> list[tuple[str, str | None]]:
-        """A test message to every channel at once, one attempt each: (label, error or None)."""
+    async def test(self) -> list[tuple[str, str | None]] | None:
+        """A test message to every channel at once, one attempt each: (label, error or None).
+        None while another test is still running (one at a time: each attempt is a thread)."""
+        if self._testing:
+            return None
+        self._testing = True
+        try:
+            return await self._test()
+        finally:
+            self._testing = False
+
+    async def _test(self) -> list[tuple[str, str | None]]:
         self.build_targets()
         msg = Message(f"[TEST] {self.host}: test message from server-monitor",
                       f"{self.host}: this is a test message from server-monitor ({when(time.time())}).\n"
