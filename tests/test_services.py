@@ -144,6 +144,27 @@ def test_hybrid_host_says_states_only(collector):
     assert data.cgroup == "hybrid" and all(u.costs is None for u in data.units)
 
 
+def test_a_container_scope_gets_a_readable_name(systemd, collector):
+    """A scope named as podman's (libpod-<id>.scope), made by the real manager for a process
+    of ours (StartTransientUnit, as podman does through systemd's cgroup driver)."""
+    cid = "0123456789abcdef" * 4
+    sleeper = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                "sleep", "60"])
+    try:
+        for cg in systemd.cgroups:  # into the manager's delegated subtree, so it may move it
+            (cg / "cgroup.procs").write_text(str(sleeper.pid))
+        systemd.busctl("call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                       "org.freedesktop.systemd1.Manager", "StartTransientUnit", "ssa(sv)a(sa(sv))",
+                       f"libpod-{cid}.scope", "fail", "2", "PIDs", "au", "1", str(sleeper.pid),
+                       "Description", "s", "libcrun container", "0")
+        data = until(collector, lambda d: find(d, f"libpod-{cid}.scope") is not None)
+        u = find(data, f"libpod-{cid}.scope")
+        assert (u.type, u.active, u.container) == ("scope", "active", "podman 0123456789ab")
+    finally:
+        sleeper.kill()
+        sleeper.wait(5)
+
+
 def test_hostile_description_is_cleaned(collector):
     data = until(collector, lambda d: find(d, "sm-hostile.service") is not None)
     desc = find(data, "sm-hostile.service").description

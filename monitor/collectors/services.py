@@ -19,6 +19,7 @@ History series: ``services.failed`` and, for the top units by CPU and memory,
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -52,6 +53,7 @@ class Unit(AreaModel):
     restarts_recent: int | None  # of those, seen in the last 10 min (None: not a service)
     result: str | None  # success, exit-code, signal, core-dump, timeout, start-limit-hit ...
     cgroup: str | None  # ControlGroup
+    container: str | None = None  # "podman 1a2b3c4d5e6f": a container's scope, said readably
     ignored: bool = False  # matched services_ignore: shown, never judged
     costs: Costs | None = None
 
@@ -78,6 +80,23 @@ def _usec(v: Any) -> float | None:
     return n / 1e6 if n else None
 
 
+# Container runtimes' scope names (systemd cgroup driver): libpod-<id>.scope (podman),
+# docker-<id>.scope, crio-<id>.scope, cri-containerd-<id>.scope; conmon scopes are podman's too.
+CONTAINER = re.compile(r"^(libpod-conmon|libpod|docker|crio|cri-containerd)-([0-9a-f]{12,64})\.scope$")
+RUNTIME = {"libpod": "podman", "libpod-conmon": "podman conmon", "docker": "docker", "crio": "cri-o",
+           "cri-containerd": "containerd"}
+
+
+def container_of(name: str) -> str | None:
+    """ "libpod-1a2b3c4d5e6f7a8b....scope" -> "podman 1a2b3c4d5e6f" (podman ps' short id).
+
+    >>> container_of("libpod-" + "ab" * 32 + ".scope"), container_of("nginx.service")
+    ('podman abababababab', None)
+    """
+    m = CONTAINER.match(name)
+    return f"{RUNTIME[m.group(1)]} {m.group(2)[:12]}" if m else None
+
+
 def shape_unit(raw: dict, recent: int | None, ignored: bool, costs: Costs | None) -> Unit:
     """systemd's properties (monitor/services_bus.py UNIT_PROPS, TYPE_PROPS) -> a Unit."""
     name = clean(raw.get("Id"), NAME_LIMIT)
@@ -88,7 +107,8 @@ def shape_unit(raw: dict, recent: int | None, ignored: bool, costs: Costs | None
         sub=clean(raw.get("SubState"), WORD_LIMIT), since=_usec(raw.get("StateChangeTimestamp")),
         main_pid=pid or None, restarts=_num(raw.get("NRestarts")), restarts_recent=recent,
         result=clean(raw["Result"], WORD_LIMIT) if isinstance(raw.get("Result"), str) else None,
-        cgroup=clean(raw.get("ControlGroup"), 1024) or None, ignored=ignored, costs=costs)
+        cgroup=clean(raw.get("ControlGroup"), 1024) or None, container=container_of(name),
+        ignored=ignored, costs=costs)
 
 
 def order(units: list[Unit]) -> list[Unit]:
