@@ -305,3 +305,21 @@ def test_one_test_send_at_a_time(make_client, tmp_path, black_hole):  # noqa: F8
     t.join(10)
     assert second.status_code == 409 and "already" in second.json()["detail"]
     assert first[0].status_code == 200 and first[0].json()["results"][0]["ok"] is False
+
+
+def test_no_second_thread_for_a_channel_whose_last_attempt_is_stuck(tmp_path):
+    import asyncio
+    import threading
+    c = Console(tmp_path)
+    r = c.notifier.routes[0]
+    stuck = threading.Event()
+    r.thread = threading.Thread(target=stuck.wait, daemon=True)  # as a send stuck in a name lookup
+    r.thread.start()
+    try:
+        before = threading.active_count()
+        from monitor.notify.message import Message
+        error = asyncio.run(c.notifier.attempt(r, Message("s", "b", "info")))
+        assert "has not returned yet" in error and threading.active_count() == before
+        assert c.notifier.attempts[-1].ok is False
+    finally:
+        stuck.set()

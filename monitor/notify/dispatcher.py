@@ -71,6 +71,7 @@ class Notifier:
         self._last_ping = 0.0
         self._pinging = False
         self._testing = False
+        self._ping_thread: threading.Thread | None = None
         self._tasks: list[asyncio.Task] = []
         self._seen: deque = deque(maxlen=5)  # weak refs to the last snapshots stepped
         if store is not None:  # None: `python main.py notify-test`, no console running
@@ -166,11 +167,14 @@ class Notifier:
         """One attempt in a daemon thread, at most ``timeout`` (+1 s) long; None when it went out."""
         from . import channels
         t0 = time.monotonic()
-        try:
-            error = await asyncio.wait_for(_in_thread(channels.send, r.target, message),
-                                           self.settings.timeout + 1)
-        except TimeoutError:
-            error = f"no answer within {self.settings.timeout:g} s"
+        if r.thread is not None and r.thread.is_alive():  # at most one thread per channel
+            error = "the previous attempt has not returned yet (a name lookup or a socket stuck)"
+        else:
+            fut, r.thread = _in_thread(channels.send, r.target, message)
+            try:
+                error = await asyncio.wait_for(fut, self.settings.timeout + 1)
+            except TimeoutError:
+                error = f"no answer within {self.settings.timeout:g} s"
         took = time.monotonic() - t0
         self.attempts.append(Attempt(time.time(), r.label, message.subject, n, error is None, error,
                                      round(took, 3), test))
@@ -206,7 +210,8 @@ class Notifier:
 
     def _heartbeat(self, snap) -> None:
         url = self.settings.heartbeat_url
-        if url is None or self._pinging or snap.judge_error is not None:
+        if url is None or self._pinging or snap.judge_error is not None or \
+                (self._ping_thread is not None and self._ping_thread.is_alive()):
             return
         now = time.monotonic()
         if self._last_ping and now - self._last_ping < self.settings.heartbeat_every:
@@ -217,8 +222,8 @@ class Notifier:
     async def _ping(self, url: str) -> None:
         from . import channels
         try:
-            error = await asyncio.wait_for(_in_thread(channels.ping, url, self.settings.timeout),
-                                           self.settings.timeout + 1)
+            fut, self._ping_thread = _in_thread(channels.ping, url, self.settings.timeout)
+            error = await asyncio.wait_for(fut, self.settings.timeout + 1)
         except TimeoutError:
             error = f"no answer within {self.settings.timeout:g} s"
         finally:
@@ -262,8 +267,9 @@ class Notifier:
         }
 
 
-def _in_thread(fn, *args) -> asyncio.Future:
-    """``fn(*args)`` in a new daemon thread (a hung send cannot hold a worker pool or the exit)."""
+def _in_thread(fn, *args) -> tuple[asyncio.Future, threading.Thread]:
+    """``fn(*args)`` in a new daemon thread (a hung send cannot hold a worker pool or the exit);
+    the caller keeps the thread to start no other while it lives."""
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
 
@@ -281,8 +287,9 @@ def _in_thread(fn, *args) -> asyncio.Future:
         except RuntimeError:  # the loop closed meanwhile (shutdown): nobody waits any more
             pass
 
-    threading.Thread(target=run, name="notify-send", daemon=True).start()
-    return fut
+    thread = threading.Thread(target=run, name="notify-send", daemon=True)
+    thread.start()
+    return fut, thread
 
 
 __all__ = ["Attempt", "Notifier", "Route", "notifier_of", "who"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ class Route:
     last_error: str | None = None
     last_ok: float | None = None
     wake: asyncio.Event | None = None
+    thread: threading.Thread | None = None  # the last attempt's: one at a time per channel
 
     def wants(self, item: Item) -> bool:
         if not self.checks or item.key == "judging":  # a failed judgment hides every check
