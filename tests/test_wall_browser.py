@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import AUTH
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-CARDS = ("cpu", "memory", "disks", "network", "sensors")
+CARDS = ("cpu", "memory", "disks", "network", "processes")
 
 
 def seq_of(page) -> int:
     return int(page.locator("#tick .tick").get_attribute("data-seq"))
 
 
-def open_wall(browser, url: str, width: int, height: int):
-    ctx = browser.new_context(viewport={"width": width, "height": height})
+def open_wall(browser, url: str, width: int, height: int, headers: dict | None = None):
+    ctx = browser.new_context(viewport={"width": width, "height": height}, extra_http_headers=headers)
     page = ctx.new_page()
     page.goto(url + "/wall")
     page.locator("#tick .tick").wait_for(timeout=10_000)
@@ -43,13 +45,21 @@ def assert_one_screen(page, width: int, height: int) -> None:
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720), (3840, 2160), (1080, 1920)])
 def test_wall_fits_one_screen_without_scrollbars(live_server, browser, width, height):
-    ctx, page = open_wall(browser, live_server.url, width, height)
+    # Signed in with the full token: even then a wall has nothing to click (display scope).
+    ctx, page = open_wall(browser, live_server.url, width, height, headers=AUTH)
     try:
+        page.wait_for_timeout(300)  # static/wall.js has fitted the lists
         assert_one_screen(page, width, height)
         # Large type: the root font follows the screen (about 19 px at 1080p, 38 px at 4K).
         root_px = float(page.evaluate("getComputedStyle(document.documentElement).fontSize")[:-2])
         assert root_px >= min(width, height) / 100
         assert not page.locator("nav.nav").is_visible()  # nothing to click on a wall
+        clickable = page.evaluate("""() => [...document.querySelectorAll('a, button, input, select, [tabindex]:not([tabindex="-1"])')]
+            .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+            .map(e => e.outerHTML.slice(0, 80))""")
+        assert clickable == [], clickable
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / f"wall-{width}x{height}.png"))
     finally:
         ctx.close()
 
@@ -77,7 +87,9 @@ def test_wall_is_dark_by_default_updates_live_and_is_clean(live_server, watched_
     assert old_cpu == 1 and page.evaluate("document.querySelector('#cpu h2').__old") == 1
     assert page.evaluate("window.__cpuChanges") > 0
     assert not page.locator(".stale-banner").is_visible()
-    assert page.locator("#sensors").inner_text().strip() != ""
+    # A host without sensors: that card gives its cell to the others; with sensors it shows.
+    quiet = page.locator("#sensors .quiet-line").count() == 1
+    assert page.locator("#sensors").is_visible() is not quiet
     assert_one_screen(page, 1920, 1080)
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "wall.png"))
@@ -132,5 +144,39 @@ def test_wall_refresh_slows_the_pushes(live_server, browser):
             seqs.append(seq_of(page))
         assert all(b - a >= 2 for a, b in zip(seqs[1:], seqs[2:])), seqs
         assert not page.locator(".stale-banner").is_visible()
+    finally:
+        ctx.close()
+
+
+def test_a_list_cut_by_its_cell_says_how_many_more(spawn_server, browser, tmp_path):
+    """Thirty log sources of the test's own: at 720p the logs card cannot list them all; the rows
+    that would be cut are hidden and "+N more" says how many, inside the card, after pushes too."""
+    import json
+    sources = []
+    for i in range(30):
+        (tmp_path / f"app{i}.log").write_text("")
+        sources.append({"name": f"app{i:02d}", "path": str(tmp_path / f"app{i}.log")})
+    server = spawn_server({"SERVER_MONITOR_LOG_SOURCES": json.dumps(sources)})
+    ctx, page = open_wall(browser, server.url, 1280, 720)
+    try:
+        def state():
+            return page.evaluate("""() => { const card = document.querySelector('#logs');
+                const list = card.querySelector('.log-card-sources');
+                const note = list.querySelector('.more-note');
+                const limit = card.getBoundingClientRect().bottom;
+                const shown = [...list.children].filter(c => !c.hidden);
+                return {note: note && note.textContent, cut: list.querySelectorAll('[data-wall-cut]').length,
+                        rows: list.children.length - (note ? 1 : 0),
+                        inside: shown.every(c => c.getBoundingClientRect().bottom <= limit + 0.5)}; }""")
+        page.wait_for_function("() => document.querySelector('#logs .more-note')", timeout=10_000)
+        first = state()
+        assert first["rows"] == 30 and first["cut"] > 0 and first["note"] == f"+{first['cut']} more", first
+        assert first["inside"], first
+        seq = seq_of(page)
+        page.wait_for_function("(n) => Number(document.querySelector('#tick .tick').dataset.seq) >= n",
+                               arg=seq + 2, timeout=10_000)
+        page.wait_for_timeout(200)
+        again = state()
+        assert again["note"] == f"+{again['cut']} more" and again["inside"], again
     finally:
         ctx.close()
