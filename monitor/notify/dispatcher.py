@@ -17,7 +17,6 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
 
 from ..text import clean
 from .changes import Watcher
@@ -25,23 +24,12 @@ from .maintenance import Maintenance, Window
 from .message import Message, when, who
 from .routing import Route, message_for, route
 from .settings import NotifySettings, redacted
+from .worker import Attempt, in_thread
 
 log = logging.getLogger("server_monitor.notify")
 
 ATTEMPTS_KEPT = 50
 BACKOFF_MAX = 300.0
-
-
-@dataclass
-class Attempt:
-    at: float
-    channel: str
-    subject: str
-    attempt: int  # 1 = the first try
-    ok: bool
-    error: str | None
-    seconds: float
-    test: bool = False
 
 
 # Store -> weak reference to its Notifier (both weak: an app built by a test and dropped goes away).
@@ -170,7 +158,7 @@ class Notifier:
         if r.thread is not None and r.thread.is_alive():  # at most one thread per channel
             error = "the previous attempt has not returned yet (a name lookup or a socket stuck)"
         else:
-            fut, r.thread = _in_thread(channels.send, r.target, message)
+            fut, r.thread = in_thread(channels.send, r.target, message)
             try:
                 error = await asyncio.wait_for(fut, self.settings.timeout + 1)
             except TimeoutError:
@@ -222,7 +210,7 @@ class Notifier:
     async def _ping(self, url: str) -> None:
         from . import channels
         try:
-            fut, self._ping_thread = _in_thread(channels.ping, url, self.settings.timeout)
+            fut, self._ping_thread = in_thread(channels.ping, url, self.settings.timeout)
             error = await asyncio.wait_for(fut, self.settings.timeout + 1)
         except TimeoutError:
             error = f"no answer within {self.settings.timeout:g} s"
@@ -265,31 +253,6 @@ class Notifier:
                 "every": self.settings.heartbeat_every, **self.heartbeat},
             "remind_every": self.settings.remind_every,
         }
-
-
-def _in_thread(fn, *args) -> tuple[asyncio.Future, threading.Thread]:
-    """``fn(*args)`` in a new daemon thread (a hung send cannot hold a worker pool or the exit);
-    the caller keeps the thread to start no other while it lives."""
-    loop = asyncio.get_running_loop()
-    fut = loop.create_future()
-
-    def run() -> None:
-        try:
-            result, exc = fn(*args), None
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
-            result, exc = None, e
-
-        def settle() -> None:
-            if not fut.done():
-                fut.set_exception(exc) if exc is not None else fut.set_result(result)
-        try:
-            loop.call_soon_threadsafe(settle)
-        except RuntimeError:  # the loop closed meanwhile (shutdown): nobody waits any more
-            pass
-
-    thread = threading.Thread(target=run, name="notify-send", daemon=True)
-    thread.start()
-    return fut, thread
 
 
 __all__ = ["Attempt", "Notifier", "Route", "notifier_of", "who"]
