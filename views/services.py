@@ -184,7 +184,7 @@ def journal_of(sources: dict, name: str) -> tuple[list, str | None]:
     if src is None:
         return [], "no journal source is configured"
     try:
-        return read_lines(src, JOURNAL_LINES, LogFilter(unit=name)), None
+        return read_lines(src, JOURNAL_LINES, LogFilter.parse(unit=name)), None  # validated there
     except (SourceUnavailable, ValueError) as exc:
         return [], str(exc)
 
