@@ -332,3 +332,26 @@ def test_a_mount_point_that_is_not_utf8_does_not_hide_the_other_units(tmp_path):
     finally:
         c.close()
         h.stop()
+
+
+def test_the_unit_page_shows_its_journal_lines(systemd, tmp_path):
+    """Through the logs machinery (monitor/logs/): a real journal file (tests/journal_files.py)
+    read by the real journalctl, only this unit's lines, as inert text."""
+    from fastapi.testclient import TestClient
+
+    from main import create_app
+    from tests.conftest import AUTH, make_settings
+    from tests.journal_files import write_journal
+    write_journal(tmp_path / "journal", [
+        {"MESSAGE": "sm-fail exploded <b>boom</b>", "_SYSTEMD_UNIT": "sm-fail.service", "PRIORITY": "3"},
+        {"MESSAGE": "cron ran", "_SYSTEMD_UNIT": "cron.service", "PRIORITY": "6"},
+    ])
+    app = create_app(make_settings(services_bus=systemd.address, log_sources=[
+        {"name": "journal", "kind": "journal", "path": str(tmp_path / "journal")}]))
+    with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
+        deadline = time.monotonic() + 15
+        while c.get("/api/services/sm-fail.service").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page = c.get("/services/sm-fail.service").text
+    assert "sm-fail exploded &lt;b&gt;boom&lt;/b&gt;" in page and "cron ran" not in page
+    assert 'href="/logs?source=journal&amp;unit=sm-fail.service"' in page
