@@ -280,8 +280,9 @@ def test_the_unit_page_shows_state_processes_and_escapes_host_text(app_client):
 
 def test_the_dashboard_card_puts_failed_units_first(app_client):
     page = app_client.get("/dashboard").text
-    card = page[page.index('id="card-services"') if 'id="card-services"' in page else page.index("Services"):]
-    assert "sm-fail.service" in card and "failed" in card
+    card = page[page.index('id="services"'):]
+    card = card[:card.index("</section>")] if "</section>" in card else card
+    assert 'href="/services/sm-fail.service"' in card and "exit-code" in card
 
 
 def test_metrics_use_node_exporters_systemd_names(app_client):
@@ -310,6 +311,11 @@ def test_the_display_scope_cannot_read_units(systemd):
         for path in ("/services", "/services/sm-fail.service", "/api/services",
                      "/api/services/sm-fail.service"):
             assert anon.get(path, follow_redirects=False).status_code in (302, 303, 401, 403), path
+        deadline = time.monotonic() + 15  # the display scope's card: counts and names, no links
+        while "sm-fail.service" not in (page := anon.get("/dashboard").text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        card = page[page.index('id="services"'):]
+        assert "sm-fail.service" in card and 'href="/services' not in page
 
 
 def test_a_mount_point_that_is_not_utf8_does_not_hide_the_other_units(tmp_path):
