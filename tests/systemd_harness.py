@@ -105,6 +105,24 @@ def _alive(pid: int, proc: subprocess.Popen | None = None) -> bool:
         return False
 
 
+def _remove_cgroup(cg: Path) -> None:
+    """rmdir a cgroup subtree, deepest first. The manager may still be removing its own
+    directories (gone under us: fine) or a dying task may keep one busy a moment (retried)."""
+    for _ in range(100):
+        busy = False
+        for top, _, _ in os.walk(cg, topdown=False):  # os.walk skips what vanished
+            try:
+                os.rmdir(top)
+            except FileNotFoundError:
+                pass
+            except OSError:  # EBUSY: a task not yet gone
+                busy = True
+        if not busy and not cg.exists():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"could not remove the cgroup {cg}")
+
+
 def usable() -> str | None:
     """Why the harness cannot run here, or None."""
     if os.geteuid() != 0:
@@ -202,10 +220,7 @@ class Harness:
         if self.proc is not None:
             self.proc.wait(5)
         for cg in self.cgroups:
-            if cg.exists():
-                for d in sorted((p for p in cg.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-                    d.rmdir()
-                cg.rmdir()
+            _remove_cgroup(cg)
         shutil.rmtree(self.dir, ignore_errors=True)
         if self._guard_w is not None:  # the guardian finds nothing left and exits
             os.close(self._guard_w)
@@ -221,12 +236,15 @@ class Harness:
         return h
 
     def pids(self) -> list[int]:
+        """Every pid in the subtree. os.walk, not Path.rglob: the manager removes its cgroups
+        while we look, and os.walk skips a directory that vanished."""
         out = []
         for cg in self.cgroups:
-            if cg.exists():
-                for f in cg.rglob("cgroup.procs"):
+            for top, _, files in os.walk(cg):
+                if "cgroup.procs" in files:
                     try:
-                        out += [int(x) for x in f.read_text().split()]
+                        with open(os.path.join(top, "cgroup.procs")) as f:
+                            out += [int(x) for x in f.read().split()]
                     except OSError:
                         pass
         return out
