@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from prometheus_client.core import Metric
+from pydantic import BaseModel, Field
 
 from monitor.notify import Notifier, notifier_of
 from monitor.notify.dispatcher import live_notifiers
@@ -33,19 +34,89 @@ router = APIRouter(tags=["notifications"])
 MAINTENANCE_MAX = 7 * 24 * 60  # minutes: a week
 
 
+class ChannelStatus(BaseModel):
+    index: int
+    name: str = Field(description="its name, or its URL redacted (scheme and host)")
+    level: Literal["warning", "critical"] = Field(description="the lowest state it receives")
+    checks: list[str] = Field(description="its check filter; empty: every check")
+    state: Literal["idle", "ok", "failing", "invalid"] = Field(
+        description="idle: nothing sent yet; failing: the last message was given up; invalid: "
+                    "Apprise cannot use the URL")
+    queued: int
+    dropped: int = Field(description="messages dropped from its full queue")
+    sent: int
+    failed: int = Field(description="messages given up after every retry")
+    failing_since: float | None
+    last_ok: float | None
+    last_error: str | None = Field(description="why the last attempt failed (no secret in it)")
+    open: list[str] = Field(description="what it was told and is still open (check[:subject])")
+    held: list[str] = Field(description="what a maintenance window holds back from it")
+
+
+class AttemptRecord(BaseModel):
+    at: float
+    channel: str
+    subject: str
+    attempt: int = Field(description="1 for the first try, then each retry")
+    ok: bool
+    error: str | None
+    seconds: float
+    test: bool
+
+
+class MaintenanceWindow(BaseModel):
+    until: float
+    hold_critical: bool
+    why: str
+
+
+class Heartbeat(BaseModel):
+    url: str = Field(description="redacted")
+    every: float
+    last_at: float | None
+    last_error: str | None
+    ok: int
+    failed: int
+
+
+class NotificationStatus(BaseModel):
+    enabled: bool = Field(description="a channel or a heartbeat is configured")
+    channels: list[ChannelStatus]
+    attempts: list[AttemptRecord] = Field(description="the last 50, newest first")
+    maintenance: MaintenanceWindow | None
+    heartbeat: Heartbeat | None
+    remind_every: float
+
+
+class SendResult(BaseModel):
+    channel: str
+    ok: bool
+    error: str | None
+
+
+class SendResults(BaseModel):
+    results: list[SendResult]
+
+
+class MaintenanceAnswer(BaseModel):
+    maintenance: MaintenanceWindow | None
+
+
 def get_notifier(request: Request) -> Notifier:
     return request.app.state.notifier
 
 
 # The routes are async on purpose: the notifier's queues and records are changed on the event loop,
 # so they are read there too (a worker thread iterating a deque being appended to would raise).
-@router.get("/api/notifications", summary="Notification channels, the last attempts and their results")
-async def notifications(request: Request) -> JSONResponse:
-    return JSONResponse(get_notifier(request).status())
+@router.get("/api/notifications", response_model=NotificationStatus,
+            summary="Notification channels, the last attempts and their results")
+async def notifications(request: Request):
+    return get_notifier(request).status()
 
 
-@router.post("/api/notifications/test", summary="Send a test message to every channel (one attempt each)",
-             responses={409: {"description": "a test is being sent already"}})
+@router.post("/api/notifications/test", response_model=SendResults,
+             summary="Send a test message to every channel (one attempt each)",
+             responses={200: {"content": {"text/html": {}}}, 409: {"description": "a test is being sent already"}})
 async def send_test(request: Request):
     n = get_notifier(request)
     done = await n.test()
@@ -55,10 +126,12 @@ async def send_test(request: Request):
     if request.headers.get("hx-request") or "text/html" in request.headers.get("accept", ""):
         return templates.TemplateResponse(request, "cards/notifications_test.html",
                                           {"results": results, "channels": len(n.routes)})
-    return JSONResponse({"results": results}, status_code=200)
+    return {"results": results}
 
 
-@router.post("/api/maintenance", summary="Hold warnings (and optionally critical) for N minutes; 0 ends it")
+@router.post("/api/maintenance", response_model=MaintenanceAnswer,
+             responses={200: {"content": {"text/html": {}}}},
+             summary="Hold warnings (and optionally critical) for N minutes; 0 ends it")
 async def maintenance(request: Request,
                 minutes: Annotated[int, Query(ge=0, le=MAINTENANCE_MAX, description="0 ends the window")],
                 hold_critical: Annotated[bool, Query(description="hold critical messages too")] = False):
@@ -69,7 +142,7 @@ async def maintenance(request: Request,
     if request.headers.get("hx-request"):
         return templates.TemplateResponse(request, "cards/notifications_maintenance.html",
                                           {"maintenance": status})
-    return JSONResponse({"maintenance": status})
+    return {"maintenance": status}
 
 
 @router.get("/notifications", response_class=HTMLResponse, summary="Notifications: channels, attempts, test send")
