@@ -66,5 +66,17 @@
     });
   }
 
-  document.querySelectorAll("svg.hchart").forEach(setup);
+  // Times in the operator's own zone (issue 18): the server renders the zone named in ?tz=, so a
+  // page opened without one is replaced by the same page in the browser's zone (no history entry).
+  function ownZone() {
+    var params = new URLSearchParams(location.search);
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return false; }
+    if (params.has("tz") || !zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) { return false; }
+    params.set("tz", zone);
+    location.replace(location.pathname + "?" + params.toString() + location.hash);
+    return true;
+  }
+
+  if (!ownZone()) { document.querySelectorAll("svg.hchart").forEach(setup); }
 })();

@@ -44,3 +44,17 @@ def test_a_reused_pid_message_has_a_readable_time(make_client):
     assert r.status_code == 404 and "now belongs to another process" in r.json()["detail"]
     assert not re.search(r"\b1[0-9]{9}\.[0-9]{2}\b", r.json()["detail"]), r.json()["detail"]
     assert re.search(r"started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r.json()["detail"])
+
+
+def test_history_pages_follow_the_browsers_zone(live_server, browser):
+    """/history renders the zone named in ?tz=; opened without one it is shown in the browser's
+    zone (Tokyo here, whatever the host's), the URL replaced, not pushed."""
+    ctx = browser.new_context(timezone_id="Asia/Tokyo", extra_http_headers=AUTH)
+    try:
+        page = ctx.new_page()
+        page.goto(live_server.url + "/history?range=1h")
+        page.wait_for_url("**tz=Asia%2FTokyo*", timeout=10_000)
+        assert page.evaluate("history.length") <= 2  # about:blank, then the page: replaced, not pushed
+        assert "+09" in page.content() or "JST" in page.content()
+    finally:
+        ctx.close()
