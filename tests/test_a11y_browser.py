@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ["/dashboard", "/wall", "/processes", "/processes/1", "/logs", "/docs", "/login"]
+PAGES = ["/dashboard", "/wall", "/processes", "/processes/1", "/logs", "/docs", "/login", "/history",
+         "/services", "/fleet", "/notifications"]
 BAD = ("serious", "critical")
 
 
