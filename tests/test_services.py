@@ -273,6 +273,20 @@ def test_the_unit_page_shows_state_processes_and_escapes_host_text(app_client):
     hostile = app_client.get("/services/sm-hostile.service").text
     assert "<script>alert(1)</script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
     assert app_client.get("/services/sm-nope.service").status_code == 404
+    # The page follows the unit live: its block is polled, and the fragment is that block alone,
+    # newer than the page (a later sample).
+    assert 'hx-get="/fragments/services/dbus.service"' in page.text and 'hx-trigger="every 2s"' in page.text
+    seq = int(re.search(r'id="svc-live"[^>]*data-seq="(\d+)"', page.text).group(1))
+    deadline = time.monotonic() + 10
+    while True:
+        live = app_client.get("/fragments/services/dbus.service")
+        now = int(re.search(r'data-seq="(\d+)"', live.text).group(1))
+        if now > seq or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert live.status_code == 200 and live.text.lstrip().startswith('<div id="svc-live"') and now > seq
+    assert re.search(rf'href="/processes/{pid}\?started=[0-9.]+"', live.text) and "Journal" not in live.text
+    assert app_client.get("/fragments/services/sm-nope.service").status_code == 404
     # a process page links to its unit's page (the unit from /proc/PID/cgroup)
     proc = app_client.get(f"/processes/{pid}")
     assert proc.status_code == 200 and 'href="/services/dbus.service"' in proc.text
@@ -309,7 +323,7 @@ def test_the_display_scope_cannot_read_units(systemd):
     app = create_app(make_settings(services_bus=systemd.address))
     with TestClient(app, base_url="http://127.0.0.1") as anon:  # anonymous loopback: display
         for path in ("/services", "/services/sm-fail.service", "/api/services",
-                     "/api/services/sm-fail.service"):
+                     "/api/services/sm-fail.service", "/fragments/services/sm-fail.service"):
             assert anon.get(path, follow_redirects=False).status_code in (302, 303, 401, 403), path
         deadline = time.monotonic() + 15  # the display scope's card: counts and names, no links
         while "sm-fail.service" not in (page := anon.get("/dashboard").text) and time.monotonic() < deadline:

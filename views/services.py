@@ -200,6 +200,15 @@ def service_page(request: Request, unit: UnitPath, snap: SnapshotDep, store: Sto
         "logs_url": "/logs?" + urlencode({"source": "journal", "unit": u.name})})
 
 
+@router.get("/fragments/services/{unit}", response_class=HTMLResponse)
+def service_fragment(request: Request, unit: UnitPath, snap: SnapshotDep, store: StoreDep):
+    """The unit page's live block (state, resources, processes), polled by the page."""
+    u = unit_of(snap, unit)
+    return templates.TemplateResponse(request, "pages/service.html", {
+        "u": u, "snap": snap, "data": services_of(snap), "history": store.history,
+        "procs": processes_of(u, services_of(snap).cgroup)}, block_name="live")
+
+
 class UnitResponse(Stamp):
     unit: Unit
     processes: list[dict]
