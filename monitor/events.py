@@ -284,14 +284,23 @@ class EventLog:
         done = record.result in ("gone", "running", "stopped", "done")
         subject = record.unit or (f"pid {record.pid}" if record.pid is not None else "")
         check = "action_" + record.action.partition(" ")[0]
+        return self._point(check, "actions", subject, "ok" if done else "warning", reason, now, record)
+
+    @_locked
+    def note(self, check: str, area: str, subject: str, state: str, reason: str, now: float) -> Event:
+        """Something the console did or could not do, as a point event (like ``audit``): e.g. a
+        notification channel that gave up on a message, and its first delivery after that."""
+        return self._point(check, area, subject, state, reason, now)
+
+    def _point(self, check: str, area: str, subject: str, state: str, reason: str, now: float,
+               audit: Audit | None = None) -> Event:
         ev_id = f"{now:.6f}-{check}:{subject}"
         while ev_id in self._events:
             now += 1e-6  # two records in one microsecond: the later one a microsecond on
             ev_id = f"{now:.6f}-{check}:{subject}"
-        state = "ok" if done else "warning"
-        ev = Event(id=ev_id, check=check, subject=subject, area="actions", state=state, start=now,
+        ev = Event(id=ev_id, check=check, subject=subject, area=area, state=state, start=now,
                    end=now, peak=0.0, peak_at=now, states=[(now, state)], reason=reason,
-                   audit=record)
+                   audit=audit)
         self._events[ev.id] = ev
         self._evict()
         self._append(ev)

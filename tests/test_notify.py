@@ -308,6 +308,9 @@ def test_a_failing_channel_is_retried_reported_and_never_holds_the_tick(
     assert "2 notification channels failing" in anonymous and bad["name"] not in anonymous
     log = server.log_path.read_text()
     assert f"notification channel {bad['name']}: gave up on" in log
+    # Recorded in events too: one "gave up" event per failing channel.
+    gave_up = [e for e in server.get("/api/events").json()["events"] if e["check"] == "notifications_failed"]
+    assert sorted(e["subject"] for e in gave_up) == sorted([bad["name"], slow["name"]]), gave_up
 
     # Secrets: in no answer, page or log line.
     for path in ("/api/notifications", "/notifications", "/dashboard", "/api/console", "/metrics",

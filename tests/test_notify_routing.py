@@ -323,3 +323,48 @@ def test_no_second_thread_for_a_channel_whose_last_attempt_is_stuck(tmp_path):
         assert c.notifier.attempts[-1].ok is False
     finally:
         stuck.set()
+
+
+def test_a_channel_that_gives_up_and_delivers_again_is_recorded_in_events(tmp_path):
+    """A real webhook port, down at first then up: giving up after the retries is an event
+    (notifications_failed, with the channel and the error), and so is the first delivery after
+    it (notifications_delivered); both in /api/events' source, the event log."""
+    import asyncio
+    import socket
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from monitor.notify.message import Message
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = Console(tmp_path, channels=[{"url": f"json://127.0.0.1:{port}/hook", "name": "hook"}],
+                retries=1, backoff=0.05, timeout=2)
+    c.notifier.build_targets()
+    r = c.notifier.routes[0]
+    assert asyncio.run(c.notifier._send_with_retries(r, Message("disk full", "b", "failure"))) is False
+    [failed] = [e for e in c.events.recent() if e.check == "notifications_failed"]
+    assert failed.area == "notifications" and failed.subject == r.label and failed.state == "warning"
+    assert '"disk full" after 2 attempts' in failed.reason
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    import threading
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert asyncio.run(c.notifier._send_with_retries(r, Message("disk ok", "b", "success"))) is True
+        [again] = [e for e in c.events.recent() if e.check == "notifications_delivered"]
+        assert again.state == "ok" and "delivers again" in again.reason and r.failing_since is None
+        r.thread.join(5)  # one attempt's thread at a time per channel
+        assert asyncio.run(c.notifier._send_with_retries(r, Message("more", "b", "info"))) is True
+        assert len([e for e in c.events.recent() if e.check == "notifications_delivered"]) == 1  # the first only
+    finally:
+        server.shutdown()
+        server.server_close()

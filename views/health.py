@@ -213,8 +213,10 @@ def banner_events(now: float, event_log=None) -> list:
         return []
     # open_events(), not recent(): an episode open for days is older than the last 50 events
     still_open = sorted(event_log.open_events(), key=lambda e: e.start, reverse=True)
+    # Episodes only: an action's audit record and a notification channel's record (point events,
+    # EventLog.audit/note) are in /api/events (full scope); the banner has its own channel note.
     ended = [e for e in event_log.recent(50) if e.end is not None and now - e.end < BANNER_EVENT_AGE
-             and e.audit is None]  # an action's audit record is in /api/events, not the banner
+             and e.audit is None and e.area != "notifications"]
     return (still_open + ended)[:BANNER_EVENTS]
 
 

@@ -149,7 +149,15 @@ class Notifier:
         r.failing_since = r.failing_since or time.time()
         log.warning("notification channel %s: gave up on %r after %d attempts: %s",
                     r.label, message.subject, s.retries + 1, r.last_error)
+        self._record(r, "notifications_failed", "warning",
+                     f"notification channel {r.label} gave up on \"{message.subject}\" after "
+                     f"{s.retries + 1} attempts: {r.last_error}")
         return False
+
+    def _record(self, r: Route, check: str, state: str, reason: str) -> None:
+        """A channel that gave up, and its first delivery after that, as events (/api/events)."""
+        if self.events is not None:
+            self.events.note(check, "notifications", r.label, state, reason, time.time())
 
     async def attempt(self, r: Route, message: Message, n: int = 1, test: bool = False) -> str | None:
         """One attempt in a daemon thread, at most ``timeout`` (+1 s) long; None when it went out."""
@@ -168,6 +176,10 @@ class Notifier:
                                      round(took, 3), test))
         if error is None:
             r.sent += 1
+            if r.failing_since is not None and not test:
+                self._record(r, "notifications_delivered", "ok",
+                             f"notification channel {r.label} delivers again (failing since "
+                             f"{time.strftime('%H:%M:%S %Z', time.localtime(r.failing_since))})")
             r.last_ok, r.failing_since, r.last_error = time.time(), None, None
         else:
             r.last_error = error
