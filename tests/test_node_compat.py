@@ -33,7 +33,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ARTIFACTS, free_port
+from tests.conftest import ARTIFACTS, free_port, stop_process
 from tests.test_prometheus import METRICS_TOKEN, prometheus, query, tool, until  # noqa: F401
 
 MIXIN = Path(__file__).parent / "node_mixin"
@@ -130,12 +130,7 @@ def node_exporter(tmp_path):
           lambda s: s == 200 or proc.poll() is not None, "node_exporter answering", 20)
     assert proc.poll() is None, "node_exporter exited"
     yield target
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    stop_process(proc)
     log.close()
 
 
