@@ -47,8 +47,10 @@ def build_router(collectors: Sequence[Collector]) -> APIRouter:
                                            description="area -> why it could not be collected")),
     )
 
+    # async: the answer is bytes made once per tick; a plain def would cost a thread hand-off
+    # per request, more than the answer itself.
     @router.get("/snapshot", response_model=snapshot_model, summary="Every area at once")
-    def snapshot(snap: SnapshotDep):
+    async def snapshot(snap: SnapshotDep):
         return _json(snap, "snapshot", snapshot_model,
                      **{n: snap.get(n) for n in areas}, unavailable=dict(snap.unavailable))
 
@@ -62,7 +64,7 @@ def build_router(collectors: Sequence[Collector]) -> APIRouter:
 def _add_area_route(router: APIRouter, name: str, model: type[BaseModel]) -> None:
     response_model = create_model(f"{model.__name__}Response", __base__=Stamp, **{name: (model, ...)})
 
-    def area(snap: SnapshotDep):
+    async def area(snap: SnapshotDep):  # async: see /snapshot
         data = snap.get(name)
         if data is None:
             raise HTTPException(503, f"{name} unavailable: {snap.unavailable.get(name, 'unknown')}")

@@ -68,13 +68,24 @@ def get_attempts(request: Request) -> Attempts:
     return request.app.state.attempts
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
-JudgeDep = Annotated[Judge | None, Depends(get_judge)]
-EventsDep = Annotated[EventLog | None, Depends(events_of)]
-AreasDep = Annotated[list[str], Depends(get_areas)]
-LogHubDep = Annotated[LogHub, Depends(get_log_hub)]
-LogSourcesDep = Annotated[dict[str, LogSource], Depends(get_log_sources)]
-CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
-AttemptsDep = Annotated[Attempts, Depends(get_attempts)]
+def _on_loop(getter):
+    """The getter as an async dependency: FastAPI runs a plain ``def`` dependency in its thread
+    pool, a hand-off that cost more than the whole answer (/api/cpu 1,900 -> see issue 19);
+    these only read app.state, which never blocks."""
+    async def dependency(request: Request):
+        return getter(request)
+    dependency.__name__ = dependency.__qualname__ = getter.__name__
+    dependency.__doc__ = getter.__doc__
+    return dependency
+
+
+StoreDep = Annotated[Store, Depends(_on_loop(get_store))]
+SettingsDep = Annotated[Settings, Depends(_on_loop(get_settings))]
+SnapshotDep = Annotated[Snapshot, Depends(_on_loop(get_snapshot))]
+JudgeDep = Annotated[Judge | None, Depends(_on_loop(get_judge))]
+EventsDep = Annotated[EventLog | None, Depends(_on_loop(events_of))]
+AreasDep = Annotated[list[str], Depends(_on_loop(get_areas))]
+LogHubDep = Annotated[LogHub, Depends(_on_loop(get_log_hub))]
+LogSourcesDep = Annotated[dict[str, LogSource], Depends(_on_loop(get_log_sources))]
+CredentialsDep = Annotated[Credentials, Depends(_on_loop(get_credentials))]
+AttemptsDep = Annotated[Attempts, Depends(_on_loop(get_attempts))]
