@@ -384,8 +384,11 @@ def test_old_threshold_names_in_a_configuration_keep_working(tmp_path, monkeypat
 
 
 def test_banner_shows_open_and_recent_events_only():
-    from types import SimpleNamespace as NS
+    from types import SimpleNamespace
     from views.health import banner_events
+
+    def NS(**kw):  # an episode: no audit record, a check's area
+        return SimpleNamespace(**{"audit": None, "area": "cpu", **kw})
     now = 10_000.0
     events = [NS(id="open", start=now - 50, end=None), NS(id="fresh", start=now - 700, end=now - 600),
               NS(id="stale", start=now - 7300, end=now - 7200), NS(id="fresh2", start=now - 800, end=now - 10),
@@ -395,6 +398,10 @@ def test_banner_shows_open_and_recent_events_only():
         return NS(recent=lambda limit: events[:limit],
                   open_events=lambda: [e for e in events if e.end is None])
     assert [e.id for e in banner_events(now, log_of(events))] == ["open", "fresh", "fresh2"]
+    # Point events (an action's audit, a notification channel's record) stay out of the banner.
+    points = [NS(id="audit", start=now - 5, end=now - 5, audit=object()),
+              NS(id="note", start=now - 4, end=now - 4, area="notifications")]
+    assert [e.id for e in banner_events(now, log_of(points + events))] == ["open", "fresh", "fresh2"]
     # An episode open for long is listed before the newer ones that came and went since, even
     # when it is no longer among the most recent events.
     long_open = NS(id="long-open", start=now - 86_400, end=None)
