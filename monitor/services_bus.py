@@ -43,6 +43,9 @@ from .services_read import (
 
 SYSTEM_BUS = "unix:path=/run/dbus/system_bus_socket"
 RETRY = 5.0  # seconds between two connection attempts
+JOB_TIMEOUT = 30.0  # seconds a unit job (views/actions_units.py) may take before we stop waiting
+JOB_METHODS = {"restart": "RestartUnit", "stop": "StopUnit", "start": "StartUnit", "reload": "ReloadUnit"}
+DENIED = {"org.freedesktop.DBus.Error.AccessDenied", "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"}
 log = logging.getLogger("server_monitor.services")
 
 
@@ -65,6 +68,10 @@ class UnitWatcher(UnitReader):
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bus: MessageBus | None = None
+        self._jobs: dict[str, tuple[threading.Event, dict]] = {}  # job path -> waiter
+        self._finished: dict[str, str] = {}  # job path -> result, for a waiter not yet there
         self.full_reads = 0  # ListUnits passes (connect, Reloading): bench and tests read it
         self.unit_reads = 0  # units read (each a few Properties.Get calls)
 
@@ -95,9 +102,44 @@ class UnitWatcher(UnitReader):
             self._changed = set()
             return None, out
 
+    def job(self, verb: str, unit: str, timeout: float = JOB_TIMEOUT) -> str:
+        """Restart, stop, start or reload ``unit`` through this connection (mode "replace") and
+        wait for systemd's JobRemoved: its result ("done", "failed", "canceled", "timeout",
+        "dependency", "skipped"). ConnectionError without a bus, PermissionError when systemd
+        (polkit) refuses, LookupError for no such unit, TimeoutError when it takes too long."""
+        loop, bus = self._loop, self._bus
+        if loop is None or bus is None or not bus.connected:
+            raise ConnectionError(self._absent or self._error or "not connected to systemd")
+        done, box = threading.Event(), {}
+
+        async def send() -> None:
+            reply = await asyncio.wait_for(bus.call(Message(
+                destination=DEST, path=ROOT, interface=MANAGER, member=JOB_METHODS[verb],
+                signature="ss", body=[unit, "replace"])), CALL_TIMEOUT)
+            if reply.message_type == MessageType.ERROR:
+                why = f"{reply.error_name}: {reply.body[0] if reply.body else ''}"[:300]
+                box["error"] = (PermissionError if reply.error_name in DENIED else
+                                LookupError if "NoSuchUnit" in (reply.error_name or "") else RuntimeError)(why)
+                done.set()
+                return
+            path = reply.body[0]
+            if path in self._finished:  # JobRemoved came before this coroutine resumed
+                box["result"] = self._finished.pop(path)
+                done.set()
+            else:
+                self._jobs[path] = (done, box)
+
+        asyncio.run_coroutine_threadsafe(send(), loop).result(CALL_TIMEOUT + 1)
+        if not done.wait(timeout):
+            raise TimeoutError(f"systemd's {verb} job for {unit} did not finish in {timeout:g} s")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
     # -- the bus thread --
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        self._loop = loop
         # dbus-fast leaves a write future failing with EBADF when the peer vanished: already
         # handled as a lost connection (the session ends), not worth a traceback on stderr
         loop.set_exception_handler(lambda _loop, ctx: log.debug("bus loop: %s", ctx.get("message")))
@@ -120,6 +162,7 @@ class UnitWatcher(UnitReader):
         bus = await asyncio.wait_for(
             MessageBus(bus_address=self.address, bus_type=BusType.SYSTEM).connect(), CALL_TIMEOUT)
         self._calls = asyncio.Semaphore(IN_FLIGHT)
+        self._bus = bus
         try:
             owner = await self._call(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                      "org.freedesktop.DBus", "NameHasOwner", "s", [DEST])
@@ -179,7 +222,8 @@ class UnitWatcher(UnitReader):
                 if self._units.pop(msg.body[0], None) is not None:
                     self._changed.add(msg.body[0])
             return
-        elif msg.member == "JobRemoved" and len(msg.body) >= 3:
+        elif msg.member == "JobRemoved" and len(msg.body) >= 4:
+            self._job_done(msg.body[1], msg.body[3])
             name = msg.body[2]
             with self._lock:
                 if name in self._units:
@@ -189,6 +233,16 @@ class UnitWatcher(UnitReader):
         if name is not None and (name == "" or unit_type(name) in TYPES):
             self._dirty.add(name)
             self._wake.set()
+
+    def _job_done(self, path: str, result: str) -> None:
+        waiter = self._jobs.pop(path, None)
+        if waiter is None:
+            self._finished[path] = result  # a job() still waiting for its reply, or not ours
+            while len(self._finished) > 64:
+                self._finished.pop(next(iter(self._finished)))
+            return
+        waiter[1]["result"] = result
+        waiter[0].set()
 
     def _apply(self, name: str, changed: dict, invalidated: list) -> bool:
         """Apply a PropertiesChanged in place; False when the unit must be read instead."""

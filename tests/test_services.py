@@ -375,3 +375,89 @@ def test_the_unit_page_shows_its_journal_lines(systemd, tmp_path):
         page = c.get("/services/sm-fail.service").text
     assert "sm-fail exploded &lt;b&gt;boom&lt;/b&gt;" in page and "cron ran" not in page
     assert 'href="/logs?source=journal&amp;unit=sm-fail.service"' in page
+
+
+# -- unit actions (issue 17) through the area's own bus connection -----------------------------
+
+def test_unit_actions_send_jobs_to_the_real_systemd_and_answer_their_result(systemd, tmp_path):
+    """Enabled for listed units: start, restart, reload and stop go to systemd's Manager through
+    the services area's connection and answer the job's result when JobRemoved says it ended;
+    a unit that fails to start answers "failed", an unknown one a 404; each attempt is audited."""
+    from fastapi.testclient import TestClient
+
+    from main import create_app
+    from tests.conftest import AUTH, make_settings
+    systemd.write_unit("sm-nap.service", "[Unit]\nDescription=naps\n[Service]\nExecStart=/bin/sleep 300\n"
+                                         "ExecReload=/bin/true\n")
+    systemd.reload()
+    app = create_app(make_settings(services_bus=systemd.address, data_dir=tmp_path, actions=["unit"],
+                                   action_units=["sm-nap.service", "sm-fail.service", "sm-none.service"]))
+    with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
+        deadline = time.monotonic() + 20
+        while c.get("/api/services").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        def act(unit, verb):
+            return c.post(f"/api/services/{unit}/{verb}")
+
+        r = act("sm-nap.service", "start")
+        assert r.status_code == 200 and r.json() == {"unit": "sm-nap.service", "verb": "start", "result": "done"}
+        assert systemd.prop("sm-nap.service", "Unit", "ActiveState") == "active"
+        first = systemd.prop("sm-nap.service", "Service", "MainPID")
+        assert act("sm-nap.service", "restart").json()["result"] == "done"
+        assert systemd.prop("sm-nap.service", "Service", "MainPID") not in (first, "0")
+        assert act("sm-nap.service", "reload").json()["result"] == "done"
+        assert act("sm-nap.service", "stop").json()["result"] == "done"
+        try:
+            assert systemd.prop("sm-nap.service", "Unit", "ActiveState") == "inactive"
+        except RuntimeError as exc:  # stopped and unreferenced: systemd unloads it at once
+            assert "not loaded" in str(exc)
+        assert act("sm-fail.service", "start").json()["result"] == "failed"  # ExecStart=/bin/false
+        r = act("sm-none.service", "start")
+        assert r.status_code == 404 and "sm-none.service" in r.json()["detail"]
+        audits = [e["audit"] for e in c.get("/api/events").json()["events"] if e.get("audit")]
+        seen = {(a["action"], a["unit"], a["result"]) for a in audits}
+        assert {("unit start", "sm-nap.service", "done"), ("unit restart", "sm-nap.service", "done"),
+                ("unit stop", "sm-nap.service", "done"), ("unit start", "sm-fail.service", "failed"),
+                ("unit start", "sm-none.service", "not done")} <= seen, seen
+
+
+def test_the_unit_page_acts_through_its_form_after_asking(systemd, tmp_path, browser):
+    """In Chromium, signed in: the unit page offers restart/reload/stop/start for a listed unit;
+    a click asks first (the browser's dialog, dismissed: nothing happens; accepted: the job runs)
+    and the job's result is shown in place; a unit not listed gets no buttons."""
+    from tests.conftest import AUTH, _spawn
+    systemd.write_unit("sm-nap2.service", "[Unit]\nDescription=naps\n[Service]\nExecStart=/bin/sleep 300\n")
+    systemd.reload()
+    systemd.start_unit("sm-nap2.service")  # loaded, so listed (an unreferenced stopped unit is not)
+    server = _spawn({"SERVER_MONITOR_SERVICES_BUS": systemd.address, "SERVER_MONITOR_DATA_DIR": str(tmp_path),
+                     "SERVER_MONITOR_ACTIONS": '["unit"]', "SERVER_MONITOR_ACTION_UNITS": '["sm-nap2.service"]'})
+    ctx = browser.new_context(extra_http_headers=AUTH)
+    try:
+        page = ctx.new_page()
+        asked: list[str] = []
+        answer = {"accept": False}
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept() if answer["accept"] else d.dismiss()))
+        deadline = time.monotonic() + 20
+        while server.get("/api/services/sm-nap2.service").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first = systemd.prop("sm-nap2.service", "Service", "MainPID")
+        page.goto(server.url + "/services/sm-nap2.service")
+        page.locator("#unit-actions button[data-verb=restart]").click()
+        page.wait_for_timeout(500)
+        assert asked == ["Restart sm-nap2.service?"] and page.locator("#unit-actions .action-result").count() == 0
+        assert systemd.prop("sm-nap2.service", "Service", "MainPID") == first  # dismissed: nothing done
+        answer["accept"] = True
+        page.locator("#unit-actions button[data-verb=restart]").click()
+        result = page.locator("#unit-actions .action-result")
+        result.wait_for(timeout=15_000)
+        assert result.get_attribute("data-result") == "done" and "restart job" in result.inner_text()
+        assert systemd.prop("sm-nap2.service", "Service", "MainPID") not in (first, "0")
+        page.locator("#unit-actions button[data-verb=stop]").click()  # the buttons came back
+        page.wait_for_function("() => document.querySelector('#unit-actions .action-result')"
+                               ".textContent.includes('stop job')", timeout=15_000)
+        page.goto(server.url + "/services/sm-fail.service")
+        assert page.locator("#unit-actions").count() == 0  # not listed: nothing to click
+    finally:
+        ctx.close()
+        server.stop()

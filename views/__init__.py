@@ -39,6 +39,8 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     app.state.notifier = Notifier(settings.notify, store, judge.events if judge is not None else None)
     from .fleet import make_poller  # /fleet: the one Prometheus poller, None without prometheus_url
     app.state.fleet = make_poller(settings)
+    # Unit actions (views/actions_units.py) go through the services area's one bus connection.
+    app.state.unit_jobs = next((getattr(c, "watcher", None) for c in collectors if c.name == "services"), None)
     _middleware(app, settings)
     _routes(app, store, collectors)
 

@@ -29,6 +29,7 @@ from monitor.logs.filters import LogFilter
 from monitor.logs.reader import SourceUnavailable, read_lines
 from monitor.sampler import Snapshot
 
+from .actions_units import unit_offer
 from .api import ErrorMessage, Stamp
 from .deps import LogSourcesDep, SnapshotDep, StoreDep
 from .process_table import PAGE_LIMIT, TableState
@@ -197,7 +198,8 @@ def service_page(request: Request, unit: UnitPath, snap: SnapshotDep, store: Sto
     return templates.TemplateResponse(request, "pages/service.html", {
         "u": u, "snap": snap, "data": services_of(snap), "history": store.history,
         "procs": processes_of(u, services_of(snap).cgroup), "lines": lines, "journal_error": why,
-        "logs_url": "/logs?" + urlencode({"source": "journal", "unit": u.name})})
+        "logs_url": "/logs?" + urlencode({"source": "journal", "unit": u.name}),
+        "unit_offer": unit_offer(request, u.name)})
 
 
 @router.get("/fragments/services/{unit}", response_class=HTMLResponse)
