@@ -355,3 +355,24 @@ def test_a_flood_of_refused_attempts_cannot_push_out_the_records(make_client):
         assert c.post("/api/processes/5/signal", json={"signal": "KILL", "started": 1.0}).status_code == 401
     events = c.app.state.judge.events.recent(1000)
     assert len([e for e in events if e.audit and e.audit.scope == "none"]) == REFUSED_PER_MINUTE
+
+
+@pytest.mark.parametrize("error, status, says, result", [
+    (PermissionError("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired: Interactive authentication required."),
+     403, "systemd refused (polkit)", "permission denied"),
+    (TimeoutError("systemd's restart job for x.service did not finish in 30 s"), 504, "did not finish", "timeout"),
+    (ConnectionError("the bus connection closed"), 503, "systemd's bus", "not done"),
+])
+def test_a_unit_job_systemd_refuses_is_said_and_audited(make_client, tmp_path, error, status, says, result):
+    """Fault injection: systemd answering a job with polkit's refusal (a console that is not root,
+    without deploy/polkit/'s rule), a job that never ends, a lost bus: each a clear 4xx/5xx, and
+    audited. The real jobs run against a real systemd in tests/test_services.py."""
+    class Refusing:
+        def job(self, verb, unit):
+            raise error
+    c = make_client(actions=["unit"], action_units=["x.service"], data_dir=tmp_path)
+    c.app.state.unit_jobs = Refusing()
+    r = c.post("/api/services/x.service/restart")
+    assert r.status_code == status and says in r.json()["detail"], r.json()
+    [ev] = [e for e in c.get("/api/events").json()["events"] if e.get("audit")]
+    assert (ev["audit"]["action"], ev["audit"]["unit"], ev["audit"]["result"]) == ("unit restart", "x.service", result)
