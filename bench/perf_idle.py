@@ -14,6 +14,16 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 ``/json/N`` (a dict serialised per request, plain FastAPI) and ``/bytes/N`` (bytes made once).
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
+
+Sample (2 cores, 2026-12-02, ``--tree "before (f8fc647)=<git archive of f8fc647>"``):
+                                idle %     1 display %   20 displays %   RSS MiB @3min
+    this tree                     1.53            2.12            2.53           75.77
+    before (f8fc647)              1.90            2.57            3.12           76.15
+    endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
+    bare /json/529                           5523     1.67     5.45        0
+    this tree /api/cpu                       3657     2.52     7.50        0    0.66    0.64
+    before (f8fc647) /api/cpu                1882     4.80    21.33        0    0.34    0.33
+    this tree /api/cpu (no access log)       3803     2.44     6.85        0    0.51    0.48
 """
 from __future__ import annotations
 
