@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 SYSTEMD = "/lib/systemd/systemd"
 UID = 65534  # nobody
 START_TIMEOUT = 20.0
@@ -352,3 +354,11 @@ def harness_for_tests(units: dict[str, str] = TEST_UNITS, start: tuple[str, ...]
     except BaseException:
         h.stop()
         raise
+
+
+@pytest.fixture(scope="module")
+def systemd():
+    """The harness as a module's fixture (tests/test_services*.py import it)."""
+    h = harness_for_tests()
+    yield h
+    h.stop()

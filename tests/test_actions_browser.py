@@ -6,31 +6,14 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 
 import httpx
 import psutil
-import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, CSP_WATCH, TEST_TOKEN  # noqa: F401
+from tests.test_actions_api import target  # noqa: F401 - real processes of the test's own
 
 ENABLED = {"SERVER_MONITOR_ACTIONS": '["signal", "renice"]', "SERVER_MONITOR_PROCESS_INTERVAL": "0.5"}
-
-
-@pytest.fixture
-def target():
-    procs: list[subprocess.Popen] = []
-
-    def start(*argv: str) -> tuple[subprocess.Popen, float]:
-        p = subprocess.Popen(list(argv), start_new_session=True)
-        procs.append(p)
-        return p, psutil.Process(p.pid).create_time()
-
-    yield start
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-        p.wait(5)
 
 
 def test_process_page_term_through_the_confirmation(spawn_server, watched_page, target):

@@ -12,20 +12,11 @@ import sys
 import pytest
 
 from tests.conftest import IN_CI, ROOT
+from tests.test_deploy import analyze  # noqa: F401 - systemd-analyze, installed by scripts/test
 
 UNIT = ROOT / "deploy" / "server-monitor.service"
 DROP_IN = ROOT / "deploy" / "actions.conf"
 RULE = ROOT / "deploy" / "polkit" / "50-server-monitor.rules"
-
-
-@pytest.fixture
-def analyze() -> str:
-    tool = shutil.which("systemd-analyze")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("systemd-analyze not found: .ci/run must install systemd")
-        pytest.skip("systemd-analyze not installed (apt-get install systemd)")
-    return tool
 
 
 def unit_dir(tmp_path, drop_in: str | None) -> dict:

@@ -15,14 +15,7 @@ from monitor.collectors.services import ServicesCollector, find
 from monitor.health import Judge
 from monitor.sampler import Snapshot
 from monitor.thresholds import Thresholds
-from tests.systemd_harness import BUS_CONF, TEST_UNITS, harness_for_tests
-
-
-@pytest.fixture(scope="module")
-def systemd():
-    h = harness_for_tests()
-    yield h
-    h.stop()
+from tests.systemd_harness import BUS_CONF, TEST_UNITS, harness_for_tests, systemd  # noqa: F401
 
 
 @pytest.fixture

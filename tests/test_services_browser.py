@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.systemd_harness import harness_for_tests
+from tests.systemd_harness import systemd  # noqa: F401 - the module's real systemd
 from tests.test_a11y_browser import axe_violations
-
-
-@pytest.fixture(scope="module")
-def systemd():
-    h = harness_for_tests()
-    yield h
-    h.stop()
 
 
 @pytest.fixture
