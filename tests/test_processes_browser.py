@@ -68,6 +68,10 @@ def test_filter_expand_survives_refreshes_sorts_reload_and_back(live_server, wat
     page.locator("#proc-q").fill(marker)
     row = page.locator(f"#proc-{pid}")
     row.wait_for(timeout=15_000)  # typed filter, then the next sample lists the child
+    # The unfiltered table (limit=10000) already lists the child: wait for the filter's answer.
+    page.wait_for_function("(m) => location.search.includes('q=' + m) && "
+                           "document.querySelectorAll('#proc-rows tr.proc-row').length === 1",
+                           arg=marker, timeout=15_000)
     assert page.locator("#proc-rows tr.proc-row").count() == 1
     assert "q=" + marker in page.url
 
