@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from monitor import proc_stat
 from monitor.process_model import ProcessDetail  # noqa: F401 - callers import the models from here
 from monitor.process_rows import NAME_LIMIT, ProcessRow
 from monitor.process_shape import (  # noqa: F401 - and the pure parts
@@ -188,6 +189,8 @@ def read(pid: int, started: float | None = None) -> DetailRaw:
                       **_attrs(proc, extra, zombie=values["status"] == psutil.STATUS_ZOMBIE))
     for name, (filename, limit) in PROC_FILES.items():
         values[name] = _proc_file(pid, filename, limit)
+    if isinstance(values["cmdline"], list):  # byte for byte, as the table has it (proc_stat.py)
+        values["cmdline"] = proc_stat.read_cmdline(pid) or values["cmdline"]
     io = values["io"]
     rates = ((None, None) if not _readable(io) else
              IO_BASELINES.rates((pid, create_time), time.monotonic(), io.read_bytes, io.write_bytes))

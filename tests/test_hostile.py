@@ -179,8 +179,8 @@ def test_process_rows_of_hostile_processes_are_valid_inert_and_bounded(hostile, 
     assert rows[hostile.pids["zombie"]].status == "zombie"
     assert rows[hostile.pids["zombie"]].name == "zomb\ufffd\ufffd\\u202e"
     assert rows[hostile.pids["argv"]].cmdline[0] == "py\ufffd\ufffd\\x1b[31m\\x1b]0;owned\\x07\\u202e\\x85"
-    # psutil reads /proc/PID/cmdline in universal-newline text mode, so its CR arrives as LF.
-    assert rows[hostile.pids["argv"]].cmdline[-1] == "tab\tnl\\x0acr\\x0a"
+    # Byte for byte: a CR stays a CR (psutil's text-mode read would have made it an LF).
+    assert rows[hostile.pids["argv"]].cmdline[-1] == "tab\tnl\\x0acr\\x0d"
     long_arg = rows[hostile.pids["long_arg"]].cmdline
     assert long_arg[-1].endswith("characters]") and len(long_arg) == 5  # cut inside the 128 KiB one
     many = rows[hostile.pids["many_args"]].cmdline
@@ -212,6 +212,9 @@ def test_process_detail_of_every_hostile_process(hostile, table):
     total = int(re.search(r"…\[truncated, (\d+) characters\]$", long_arg[4]).group(1))
     assert LONG_ARG < total < LONG_ARG + 2000
     assert read_detail(hostile.pids["zombie"], rows=rows).status == "zombie"
+    # The detail reads the arguments as the table does: the same bytes, the same text.
+    argv = hostile.pids["argv"]
+    assert read_detail(argv, rows=rows).cmdline[-1] == rows[argv].cmdline[-1] == "tab\tnl\\x0acr\\x0d"
 
 
 def test_hostile_mount_point_is_listed_cleaned_and_measured(hostile):

@@ -3,10 +3,14 @@ cgroups, the table's URL state; and the collector surviving processes that vanis
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import psutil
 import pytest
+
+from monitor import proc_stat
 
 from monitor.collectors.processes import (
     ProcessesCollector,
@@ -264,28 +268,18 @@ def test_collector_reads_this_process_and_measures_cpu_from_the_second_tick():
 
 
 def test_a_reused_pid_is_read_as_a_new_process():
-    """Between two ticks the PID was given to another process: psutil's old Process object would
-    still answer with the old process's start time (cached) and a garbage cpu_percent."""
+    """Between two ticks the PID was given to another process: the baseline kept for it (start
+    time, CPU ticks) is the old process's, and measuring against it would give garbage."""
     c = ProcessesCollector()
     me = os.getpid()
     c.collect(0.0)
-
-    class Departed:
-        """The Process object of whoever had this PID before (fault injection)."""
-        pid = me
-
-        def is_running(self):
-            return False  # psutil: the creation time of this PID is not the one it knew
-
-        def as_dict(self, attrs, ad_value=None):
-            return {**psutil.Process(me).as_dict(attrs, ad_value), "create_time": 1.0,
-                    "cpu_percent": -3000.0}
-
-    c._procs[me] = Departed()
+    start, ticks, at = c._seen[me]
+    c._seen[me] = (start - 1, ticks + 10_000_000, at)  # fault: whoever had this PID before
     row = {r.pid: r for r in c.collect(1.0).rows}[me]
-    assert row.create_time == psutil.Process(me).create_time() != 1.0
+    assert row.create_time == psutil.Process(me).create_time()
     assert row.cpu_percent is None  # a first reading of the new process, not a measurement
-    assert isinstance(c._procs[me], psutil.Process)  # measured from the fresh object from now on
+    assert c._seen[me][0] == start  # measured from the new process's baseline from now on
+    assert {r.pid: r for r in c.collect(2.0).rows}[me].cpu_percent is not None
 
 
 def test_collector_masks_unless_turned_off():
@@ -300,23 +294,55 @@ def test_collector_survives_processes_vanishing_and_denying_mid_scan(monkeypatch
     c = ProcessesCollector()
     before = c.collect(0.0)
     me, parent = os.getpid(), os.getppid()
-    real_as_dict = psutil.Process.as_dict
-    real_cmdline = psutil.Process.cmdline
+    real_read = proc_stat._read
 
-    def as_dict(self, *a, **kw):
-        if self.pid == parent:
-            raise psutil.NoSuchProcess(self.pid)  # exits between pids() and the read
-        return real_as_dict(self, *a, **kw)
+    def read(path):  # fault injection at the file: the host's answers for two processes
+        if path == f"/proc/{parent}/stat":
+            raise FileNotFoundError(path)  # exits between the listing and the read
+        if path == f"/proc/{me}/cmdline":
+            raise PermissionError(path)
+        return real_read(path)
 
-    def cmdline(self):
-        if self.pid == me:
-            raise psutil.AccessDenied(self.pid)
-        return real_cmdline(self)
-
-    monkeypatch.setattr(psutil.Process, "as_dict", as_dict)
-    monkeypatch.setattr(psutil.Process, "cmdline", cmdline)
+    monkeypatch.setattr(proc_stat, "_read", read)
     after = {r.pid: r for r in c.collect(1.0).rows}
     assert parent not in after  # skipped, not fatal
     assert after[me].cmdline == [] and after[me].command == f"[{after[me].name}]"
-    assert after[me].rss  # what could be read is still shown
+    assert after[me].rss and after[me].username  # what could be read is still shown
     assert len(after) >= before.total - 5  # everyone else is still there
+
+
+def test_a_process_whose_files_may_not_be_read_is_listed_by_pid(monkeypatch):
+    """hidepid: the pid is listed but its files are not readable."""
+    c = ProcessesCollector()
+    me = os.getpid()
+    real_read = proc_stat._read
+
+    def read(path):
+        if path.startswith(f"/proc/{me}/"):
+            raise PermissionError(path)
+        return real_read(path)
+
+    monkeypatch.setattr(proc_stat, "_read", read)
+    row = {r.pid: r for r in c.collect(0.0).rows}[me]
+    assert (row.name, row.username, row.rss, row.cpu_percent) == (str(me), None, None, None)
+
+
+def test_the_table_reads_what_psutil_reads(tmp_path):
+    """The /proc reader means what psutil means, field for field, for a process whose comm is
+    cut at 15 bytes (its name comes from argv[0], as psutil's does) and whose argument has a space."""
+    prog = tmp_path / "a-very-long-program-name"
+    prog.symlink_to(os.path.realpath(sys.executable))
+    child = subprocess.Popen([str(prog), "-c", "import time; print(flush=True); time.sleep(30)",
+                              "x y"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()  # started and asleep: its memory no longer changes
+        row = {r.pid: r for r in ProcessesCollector().collect(0.0).rows}.get(child.pid)
+        p = psutil.Process(child.pid)
+        want = p.as_dict(["ppid", "name", "username", "status", "num_threads", "nice",
+                          "create_time", "cmdline"])
+        assert row is not None and row.name == "a-very-long-program-name"
+        assert {k: getattr(row, k) for k in want} == want
+        assert row.rss == p.memory_info().rss
+    finally:
+        child.kill()
+        child.wait()

@@ -7,13 +7,14 @@ Sample (a quiet build machine; the card shows the top by CPU, /processes the ful
       912  app    sleeping   2.0   0.4   31 MiB    4   0  postgres: checkpointer
         2  root   idle        –    0.0    0 B      1   0  [kthreadd]
 
-``psutil.Process`` objects are kept across ticks (our own table, not process_iter's global cache
-that any other caller would reset), so ``cpu_percent`` measures the interval between two of our
-own reads: a process seen for the first time has ``cpu_percent=None`` until its second tick.
-Processes that vanish mid-scan are skipped; fields the console may not read are None.
+Each process's CPU ticks are kept across reads (by pid and start time, so a reused PID is a new
+process), so ``cpu_percent`` measures the interval between two of our own reads: a process seen
+for the first time has ``cpu_percent=None`` until its second tick. Processes that vanish
+mid-scan are skipped; fields the console may not read are None.
 
-``read()`` does the I/O (one ``as_dict(ATTRS)`` per process, uid -> user name through a cache)
-and returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the rows and the summary.
+``read()`` does the I/O (monitor/proc_stat.py: stat, status, statm and cmdline per process, with
+psutil's meanings at a third of ``process_iter``'s cost; uid -> user name through a cache) and
+returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the rows and the summary.
 
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
 marks as visible escapes). A command line is masked whole, then cleaned, then bounded (the order
@@ -30,6 +31,7 @@ disk or a hung network filesystem).
 from __future__ import annotations
 
 import pwd
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,13 +58,14 @@ from monitor.process_rows import (  # noqa: F401 - the names callers import from
     sort_rows,
     status_counts,
 )
+from monitor import proc_stat
 from monitor.text import clean
 
 from .base import AreaModel
 
-# What one tick reads per process: the collector and bench/bench_processes.py's raw floor use the
-# same list. ``uids`` instead of ``username`` (we cache uid -> name) and ``memory_info`` instead
-# of ``memory_percent`` (the same read; we divide once by the total).
+# The fields of a row, as psutil names them: bench/bench_processes.py's floor reads these with
+# ``process_iter`` (``uids`` for ``username``, ``memory_info`` for ``memory_percent``), the
+# collector reads the same values from /proc itself (monitor/proc_stat.py).
 ATTRS = ["ppid", "name", "uids", "status", "cpu_percent", "memory_info", "num_threads", "nice",
          "create_time", "cmdline"]
 TOP_N = 8
@@ -80,7 +83,7 @@ class Processes(AreaModel):
 
 @dataclass(frozen=True)
 class ProcRaw:
-    """One process as read: ``as_dict(ATTRS)``'s values (None where AccessDenied), the user name
+    """One process as read: the ATTRS values (None where not readable), the user name
     already looked up, and whether this is the first read of this process (no cpu_percent yet)."""
     pid: int
     name: str | None
@@ -140,8 +143,8 @@ def summarize(rows: list[ProcessRow], top_n: int = TOP_N) -> Processes:
 
 def shape(raw: ProcessesRaw, prev: ProcessesRaw | None = None, dt: float = 0.0, *,
           top_n: int = TOP_N, commands: CommandCache | None = None) -> Processes:
-    """The table and its summary. ``cpu_percent`` is psutil's own measurement between two reads
-    of the same Process object, so ``prev`` and ``dt`` are not needed. ``commands`` caches the
+    """The table and its summary. ``cpu_percent`` is already measured between two reads of the
+    same process (the collector's), so ``prev`` and ``dt`` are not needed. ``commands`` caches the
     masked command lines across ticks (a fresh cache, masking on, when not given)."""
     commands = commands if commands is not None else CommandCache()
     return summarize([shape_row(p, raw.total_memory, commands) for p in raw.procs], top_n)
@@ -170,7 +173,8 @@ class ProcessesCollector:
         self.interval = interval
         self.mask_secrets = mask_secrets
         self.top_n = top_n
-        self._procs: dict[int, psutil.Process] = {}  # kept across ticks: cpu_percent's baseline
+        # pid -> (start ticks, cpu ticks, monotonic time) of its last read: cpu_percent's baseline
+        self._seen: dict[int, tuple[int | None, int | None, float]] = {}
         self._commands = CommandCache(mask=mask_secrets)
         self._users: dict[int, str] = {}
         self._total_mem = psutil.virtual_memory().total
@@ -188,41 +192,41 @@ class ProcessesCollector:
         return self._commands.shaped(pid, argv, name)
 
     def read(self) -> ProcessesRaw:
-        pids = psutil.pids()
-        alive = set(pids)
-        for gone in self._procs.keys() - alive:
-            del self._procs[gone]
-        for gone in self._commands.pids() - alive:
+        """One pass over /proc (monitor/proc_stat.py: four files per process)."""
+        alive = proc_stat.pids()
+        for gone in self._seen.keys() - set(alive):
+            del self._seen[gone]
             self._commands.forget(gone)
+        booted = proc_stat.boot_time()
         procs: list[ProcRaw] = []
-        for pid in pids:
-            proc = self._procs.get(pid)
-            try:
-                # A PID reused since the last tick: our old Process object would answer with the
-                # old process's cached start time and a cpu_percent against the wrong baseline.
-                # is_running() compares the creation time afresh.
-                if proc is not None and not proc.is_running():
-                    proc = None
-                    self._commands.forget(pid)
-                first = proc is None
-                if proc is None:
-                    proc = self._procs[pid] = psutil.Process(pid)
-                info = proc.as_dict(ATTRS, ad_value=None)  # AccessDenied fields become None
-            except psutil.NoSuchProcess:  # exited between pids() and here (ZombieProcess is one)
-                self._procs.pop(pid, None)
+        for pid in alive:
+            st = proc_stat.read_pid(pid)
+            if st is None:  # exited between the listing and here
+                self._seen.pop(pid, None)
                 self._commands.forget(pid)
                 continue
-            procs.append(self._raw(pid, info, first))
+            procs.append(self._raw(st, booted, time.monotonic()))
         return ProcessesRaw(procs, self._total_mem)
 
-    def _raw(self, pid: int, info: dict, first: bool) -> ProcRaw:
-        mem, uids = info["memory_info"], info["uids"]
+    def _raw(self, st: proc_stat.PidStat, booted: float, at: float) -> ProcRaw:
+        """The row's raw values; ``cpu_percent`` against this process's previous read. A PID
+        whose start time changed since then was reused: a new process, measured from now."""
+        prev = self._seen.get(st.pid)
+        if prev is not None and prev[0] != st.start_ticks:
+            prev = None
+            self._commands.forget(st.pid)
+        cpu = None
+        if prev is not None and st.cpu_ticks is not None and prev[1] is not None and at > prev[2]:
+            cpu = (st.cpu_ticks - prev[1]) / proc_stat.CLK_TCK / (at - prev[2]) * 100
+        self._seen[st.pid] = (st.start_ticks, st.cpu_ticks, at)
         return ProcRaw(
-            pid=pid, name=info["name"], cmdline=info["cmdline"],
-            username=_user_name(uids.real, self._users) if uids else None,
-            ppid=info["ppid"], status=info["status"], cpu_percent=info["cpu_percent"],
-            rss=mem.rss if mem else None, num_threads=info["num_threads"], nice=info["nice"],
-            create_time=info["create_time"], first=first)
+            pid=st.pid, name=st.name, cmdline=st.cmdline,
+            username=_user_name(st.uid, self._users) if st.uid is not None else None,
+            ppid=st.ppid, status=st.status, cpu_percent=cpu, rss=st.rss,
+            num_threads=st.num_threads, nice=st.nice,
+            create_time=(booted + st.start_ticks / proc_stat.CLK_TCK
+                         if st.start_ticks is not None else None),
+            first=prev is None)
 
     def collect(self, now: float) -> Processes:
         return shape(self.read(), top_n=self.top_n, commands=self._commands)
