@@ -13,14 +13,17 @@ stuck is not asked again until the call returns, so stuck threads cannot pile up
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from queue import SimpleQueue
 
 # Filesystem types that hold no user data (kernel views, memory-backed, container plumbing) or
 # that are read-only images always 100 % full (squashfs: snaps, live media). Network and FUSE
@@ -136,31 +139,65 @@ def real_filesystems(mounts: Iterable[Mount], tmpfs: Iterable[str] = TMPFS_MOUNT
 
 
 
-def _call_in_thread(fn: Callable[[], object]) -> Future:
-    """Run ``fn`` in a daemon thread: a call stuck in the kernel cannot block interpreter exit."""
-    fut: Future = Future()
+class _Caller(threading.Thread):
+    """A daemon thread that makes the calls queued to it one after another (a call stuck in the
+    kernel cannot block interpreter exit). Once ``retired`` (it held a call that did not answer)
+    it ends after that call instead of taking the next."""
 
-    def run() -> None:
-        try:
-            fut.set_result(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            fut.set_exception(exc)
+    def __init__(self) -> None:
+        super().__init__(name="statvfs", daemon=True)
+        self.queue: SimpleQueue[tuple[Callable[[], object], Future]] = SimpleQueue()
+        self.retired = False
+        self.start()
 
-    threading.Thread(target=run, name="statvfs", daemon=True).start()
-    return fut
+    def run(self) -> None:
+        while not self.retired:
+            fn, fut = self.queue.get()
+            if not fut.set_running_or_notify_cancel():
+                continue  # taken back by the reader: it went to a fresh caller
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                fut.set_exception(exc)
 
 
 STATVFS_TIMEOUT = 0.5  # seconds one filesystem may take to answer before it is "not answering"
 STATVFS_FIELDS = ("f_blocks", "f_bfree", "f_bavail", "f_frsize", "f_files", "f_ffree")
 
 
-def read_mounts(path: str = "/proc/self/mountinfo",
-                tmpfs: Iterable[str] = TMPFS_MOUNTS) -> list[tuple[Mount, list[str]]]:
-    """The real filesystems of this host, each once (``real_filesystems``). Bytes decoded as the
-    OS decodes paths: Mount.mountpoint is the path statvfs needs (a mount point with \\xff holds
-    "\\udcff"); only the model's strings are cleaned."""
-    with open(path, "rb") as f:
-        return real_filesystems(parse_mountinfo(os.fsdecode(f.read())), tmpfs)
+class MountTable:
+    """The real filesystems of this host, each once (``real_filesystems``), re-read only when the
+    mount table changed: the kernel marks an open
+    mountinfo readable with POLLPRI|POLLERR after every mount or unmount (proc(5)), so a tick with
+    no change costs one poll(2) instead of reading, parsing and deduplicating every mount."""
+
+    def __init__(self, tmpfs: Iterable[str] = TMPFS_MOUNTS, path: str = "/proc/self/mountinfo") -> None:
+        self.tmpfs, self.path = tuple(tmpfs), path
+        self._fd: int | None = None
+        self._poll: select.poll | None = None
+        self._table: list[tuple[Mount, list[str]]] | None = None
+
+    def read(self) -> list[tuple[Mount, list[str]]]:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            self._poll = select.poll()
+            self._poll.register(self._fd, select.POLLPRI | select.POLLERR)
+            self._table = None
+        elif self._table is not None and not self._poll.poll(0):
+            return self._table  # unchanged since the last read
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        parts = []
+        while chunk := os.read(self._fd, 1 << 16):
+            parts.append(chunk)
+        # Bytes decoded as the OS decodes paths: Mount.mountpoint is the path statvfs needs (a
+        # mount point with \xff holds "\udcff"); only the model's strings are cleaned.
+        self._table = real_filesystems(parse_mountinfo(os.fsdecode(b"".join(parts))), self.tmpfs)
+        return self._table
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = self._poll = self._table = None
 
 
 class Statvfs:
@@ -171,17 +208,37 @@ class Statvfs:
         self._statvfs = statvfs
         self.timeout = timeout
         self._stuck: dict[str, Future] = {}  # mount point -> statvfs call that has not returned
+        self._caller: _Caller | None = None
 
     def read(self, mountpoints: Sequence[str]) -> dict[str, dict | str]:
-        """statvfs of every mount point at once, each bounded: mount point -> fields or an error."""
+        """statvfs of every mount point, each bounded: mount point -> fields or an error.
+
+        The calls go one after another to one long-lived thread (a thread started per mount per
+        tick cost more than the calls). A call still running at its deadline is stuck: that
+        thread is left to it and retired, and the calls queued behind it are taken back and
+        made again by a fresh thread, each with its own full timeout."""
         calls: dict[str, Future] = {}
         for mp in mountpoints:
             stuck = self._stuck.get(mp)
             if stuck is not None and not stuck.done():
                 continue
             self._stuck.pop(mp, None)
-            calls[mp] = _call_in_thread(lambda mp=mp: self._statvfs(mp))
-        deadline = time.monotonic() + self.timeout
+            calls[mp] = Future()
+        pending = list(calls)
+        while pending:  # once, unless a call gets stuck: then once more for those behind it
+            if self._caller is None or self._caller.retired:
+                self._caller = _Caller()
+            for mp in pending:
+                calls[mp] = Future()
+                self._caller.queue.put((lambda mp=mp: self._statvfs(mp), calls[mp]))
+            deadline = time.monotonic() + self.timeout
+            for mp in pending:
+                with contextlib.suppress(FutureTimeout):  # wait only; its error is read below
+                    calls[mp].exception(timeout=max(0.0, deadline - time.monotonic()))
+            left = [mp for mp in pending if not calls[mp].done()]
+            if left:  # one is stuck in the kernel: leave the thread to it
+                self._caller.retired = True
+            pending = [mp for mp in left if calls[mp].cancel()]  # never begun: make them again
         out: dict[str, dict | str] = {}
         for mp in mountpoints:
             fut = calls.get(mp)
@@ -189,7 +246,7 @@ class Statvfs:
                 out[mp] = "not answering (an earlier call is still stuck)"
                 continue
             try:
-                st = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+                st = fut.result(timeout=0)
                 out[mp] = {k: getattr(st, k) for k in STATVFS_FIELDS}
             except FutureTimeout:
                 self._stuck[mp] = fut

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 
@@ -20,7 +21,9 @@ from monitor.collectors.disks import (
     time_to_full,
     usage_from_statvfs,
 )
+from monitor.mounts import MountTable
 from monitor.trend import Trends
+from tests.conftest import IN_CI
 
 # A Rocky-like host: kernel views, tmpfs, a snap image, a container layer, an NFS share, a mount
 # point with a space, and /srv/data bind-mounted at /var/lib/data (same device 253:2, root /data).
@@ -361,3 +364,48 @@ def test_a_real_overlay_on_a_listed_filesystem_is_not_judged_twice(tmp_path, mou
     verdicts = Judge(Thresholds())(snap(t=0.0, disks=data))
     assert not [v for v in verdicts if v.subject in (str(merged), str(bind))]
     assert [v.check for v in verdicts if v.subject == str(base)].count("disks_percent") == 1
+
+
+def test_mounts_queued_behind_a_hung_one_are_still_answered_and_one_thread_serves_every_read():
+    release = threading.Event()
+    threads: dict[str, set[int]] = {}
+
+    def statvfs(path: str):
+        threads.setdefault(path, set()).add(threading.get_ident())
+        if path == "/mnt/nfs" and not release.is_set():
+            release.wait(30)
+        return os.statvfs("/")
+
+    c = DisksCollector(statvfs=statvfs, timeout=0.3)
+    for _ in range(3):
+        assert all(isinstance(v, dict) for v in c.read_usage(["/", "/srv"]).values())
+    assert len(threads["/"] | threads["/srv"]) == 1  # one long-lived thread, not one per call
+    out = c.read_usage(["/mnt/nfs", "/", "/srv"])  # the hung one first: the others queue behind it
+    assert out["/mnt/nfs"] == "not answering after 0.3 s"
+    assert isinstance(out["/"], dict) and isinstance(out["/srv"], dict)
+    assert len(threads["/"]) == 2  # taken back and made by a fresh thread
+    release.set()
+
+
+def test_the_mount_table_is_read_again_only_after_a_mount_or_unmount(tmp_path):
+    """poll(2) on mountinfo says when the table changed; between changes one parse is reused."""
+    if os.geteuid() != 0 and not IN_CI:
+        pytest.skip("mounting needs root (CI runs as root)")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    table = MountTable(tmpfs=[str(mnt)])
+    try:
+        first = table.read()
+        assert table.read() is first  # nothing changed: not read again
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "none", str(mnt)], check=True)
+        try:
+            mounted = table.read()
+            assert str(mnt) in [m.mountpoint for m, _ in mounted]
+            assert table.read() is mounted
+        finally:
+            subprocess.run(["umount", str(mnt)], check=True)
+        assert str(mnt) not in [m.mountpoint for m, _ in table.read()]
+    finally:
+        table.close()
+    assert table.read() == table.read()  # opens again after close()
+    table.close()

@@ -1,6 +1,7 @@
 """The two ways to start the console, and settings from the environment."""
 from __future__ import annotations
 
+import email.utils
 import os
 import subprocess
 import sys
@@ -66,3 +67,13 @@ def test_bad_setting_is_a_clear_error():
     r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=30)
     assert r.returncode != 0 and "tick" in r.stderr
+
+
+def test_the_server_loop_wakes_once_a_second_and_still_keeps_the_date_header(spawn_server):
+    """main.ConsoleServer looks at its exit flag once a second instead of ten times; the Date
+    header it keeps must still follow the clock (a signal ending it: tests/test_signals.py)."""
+    server = spawn_server()
+    first = email.utils.parsedate_to_datetime(httpx.get(server.url + "/healthz").headers["date"])
+    time.sleep(2.2)
+    later = email.utils.parsedate_to_datetime(httpx.get(server.url + "/healthz").headers["date"])
+    assert 1 <= (later - first).total_seconds() <= 4

@@ -48,6 +48,7 @@ NOT_OURS = {"node_exporter_build_info": "node_exporter's own build; the console 
             "node_systemd_": "node_exporter runs here without its systemd collector (issue 13: /proc and /sys "
                              "only); the console's services area answers these when a unit has failed"}
 RATE_FUNCS = re.compile(r"\b(rate|irate|increase|deriv|predict_linear)\(|:rate")  # or a rule of rates
+RATE_FLOOR = 0.005  # per second: two answers of rates closer than this agree (judge())
 
 
 def config() -> dict[str, object]:
@@ -109,10 +110,14 @@ def judge(q: str, ne: dict, me: dict) -> str | None:
     if ne and not common:
         return f"no common series: node_exporter {sorted(ne)[:3]}, console {sorted(me)[:3]}"
     rel, scale = (0.25, 0.02) if RATE_FUNCS.search(q) else (0.05, 0.01)
+    # Two scrapers read the host at different instants: a rate near zero (a disk's weighted I/O
+    # time of 0.0004 s/s against 0.0007 while another job wrote a file) differs by more than any
+    # share of itself. Below this, per second, a rate is the same idle host either way.
+    floor = RATE_FLOOR if RATE_FUNCS.search(q) else 0.0
     top = max((abs(v) for v in (*ne.values(), *me.values()) if not math.isnan(v)), default=0.0)
     for k in common:
         a, b = ne[k], me[k]
-        if a != b and abs(a - b) > max(rel * max(abs(a), abs(b)), scale * top):
+        if a != b and abs(a - b) > max(rel * max(abs(a), abs(b)), scale * top, floor):
             return f"{dict(k)}: node_exporter {a:g}, console {b:g}"
     return None
 

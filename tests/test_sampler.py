@@ -406,3 +406,58 @@ def test_judge_alias_is_not_named_like_the_judge_class():
     assert not hasattr(monitor.sampler, "Judge")
     assert isinstance(monitor.health.Judge, type)
     assert monitor.sampler.Store is monitor.store.Store and monitor.sampler.Snapshot is monitor.store.Snapshot
+
+
+class Where(Flaky):
+    """A quick collector that notes which thread ran each of its collections."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.threads: list[int] = []
+
+    def collect(self, now: float) -> Counter:
+        self.threads.append(threading.get_ident())
+        return super().collect(now)
+
+
+def test_quick_collectors_share_one_thread_per_tick():
+    """After the first tick (each alone, durations unknown), the quick ones run one after another
+    in one worker thread: one hand-off per tick, not one per collector."""
+    a, b, c = Where("cpu"), Where("memory"), Where("disks")
+    snaps = ticking([a, b, c], seconds=1.2)
+    assert len(snaps) >= 5 and all({"cpu", "memory", "disks"} <= s.areas.keys() for s in snaps)
+    later = list(zip(a.threads, b.threads, c.threads))[1:]
+    assert later and all(x == y == z for x, y, z in later)
+
+
+def test_a_batch_member_queued_behind_a_hang_is_taken_back_at_the_next_tick():
+    """cpu was quick, then hangs inside the shared batch: memory, queued behind it, is published
+    stale for at most that tick, then runs in the next tick's batch; cpu is never started twice."""
+    async def go():
+        store = Store(10)
+        flaky, mem = Flaky(), Where("memory")
+        sampler = Sampler(store, [flaky, mem], tick=0.2, timeout=0.6)
+        snaps = [await sampler.sample_once() for _ in range(3)]  # both measured quick
+        sampler._took["cpu"] = 0.0  # cpu first in the batch, memory behind it
+        flaky.mode = "hang"
+        for _ in range(8):
+            snaps.append(await sampler.sample_once())
+            await asyncio.sleep(0.1)
+        calls = flaky.n
+        flaky.mode = "ok"
+        flaky.release.set()
+        await asyncio.sleep(0.1)
+        snaps.append(await sampler.sample_once())
+        sampler.close()
+        return snaps, mem, calls
+
+    snaps, mem, calls = run(go())
+    hung = snaps[3:-1]
+    assert all("memory" in s.areas for s in snaps)
+    # Fresh again from the tick after the hang began: the new batch took it back.
+    assert all("memory" not in s.stale for s in hung[1:]), [s.stale for s in hung]
+    assert mem.n >= 3 + 7  # collected on every hung tick but (at most) the first
+    assert any("has not finished" in s.unavailable.get("cpu", "") for s in hung)
+    assert calls == 3  # the hung collection was never started a second time
+    assert snaps[-1].get("cpu") is not None and snaps[-1].unavailable == {}

@@ -40,10 +40,10 @@ from monitor.mounts import (  # noqa: F401 - the names callers import from here
     STATVFS_TIMEOUT,
     TMPFS_MOUNTS,
     Mount,
+    MountTable,
     Statvfs,
     is_pseudo,
     parse_mountinfo,
-    read_mounts,
     real_filesystems,
 )
 from monitor.text import clean
@@ -229,6 +229,7 @@ class DisksCollector:
                  timeout: float = STATVFS_TIMEOUT, tmpfs_mounts: Iterable[str] = ()) -> None:
         self.tmpfs_mounts = (*TMPFS_MOUNTS, *tmpfs_mounts)  # the tmpfs listed (monitor/mounts.py)
         self._statvfs = Statvfs(statvfs, timeout)
+        self._mounts = MountTable(self.tmpfs_mounts)
         self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN, FILL_STEP, FILL_RATE_WINDOW)  # mount point -> used bytes over time
         self._prev: DisksRaw | None = None
         self._prev_at = time.monotonic()
@@ -238,7 +239,7 @@ class DisksCollector:
         return self._statvfs.read(mountpoints)
 
     def read(self) -> DisksRaw:
-        filesystems = read_mounts(tmpfs=self.tmpfs_mounts)
+        filesystems = self._mounts.read()
         usage = self.read_usage([m.mountpoint for m, _ in filesystems])
         io = {k: v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
         return DisksRaw(filesystems, usage, io)
@@ -250,6 +251,10 @@ class DisksCollector:
         data = shape(raw, self._prev, now - self._prev_at, fill, self._used.rising)
         self._prev, self._prev_at = raw, now
         return data
+
+    def close(self) -> None:
+        """The mount table's open file (the next read opens it again)."""
+        self._mounts.close()
 
     def series(self, data: Disks) -> dict[str, float]:
         out: dict[str, float] = {}
