@@ -22,7 +22,6 @@ import json
 import re
 from typing import Any
 
-import yaml
 
 from .measures import fmt
 from .thresholds import CHECKS, CheckInfo, Threshold, Thresholds, clear_levels
@@ -158,6 +157,8 @@ def rules(th: Thresholds) -> list[dict[str, Any]]:
 def render(th: Thresholds) -> str:
     """The rule file (YAML) for these thresholds."""
     doc = {"groups": [{"name": "server-monitor", "rules": rules(th)}]}
+    import yaml  # here, not at start: only /api/alert-rules and the command line need it (1 MiB)
+
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=10_000)
 
 

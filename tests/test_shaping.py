@@ -170,12 +170,20 @@ def test_count_percent_level():
     assert [level(v) for v in (None, 0, 4, 55, 100, 250)] == [0, 0, 0, 6, 10, 10]
 
 
-def test_sparkline_scales_time_and_value():
-    d = sparkline_path([(0, 0.0), (150, 50.0), (300, 100.0)], window=300, width=300, height=50)
-    assert d == "M0.0,50.0 L150.0,25.0 L300.0,0.0"
+def test_sparkline_draws_in_data_units_and_the_view_box_picks_the_window():
+    from views.charts import origin, view_box
+    t0 = origin(1_800_000_000.0) + 1000
+    d = sparkline_path([(t0, 0.0), (t0 + 150, 50.0), (t0 + 300, 100.0)])
+    assert d == "M1000.0,-0 L1150.0,-50 L1300.0,-100"
+    # The last 300 s, from 0 up to 100 (percent) or the largest value plus headroom (rates).
+    assert view_box([(t0, 0.0), (t0 + 300, 100.0)], 300) == "1000.0 -100 300 100"
+    assert view_box([(t0, 0.0), (t0 + 300, 2000.0)], 300, hi=None) == "1000.0 -2300 300 2300"
     # A young history grows in from the right instead of stretching over the window.
-    young = sparkline_path([(290, 10.0), (300, 10.0)], window=300, width=300, height=50)
-    assert young.startswith("M290.0,")
+    assert view_box([(t0 + 290, 10.0), (t0 + 300, 10.0)], 300) == "1000.0 -100 300 100"
+    # A point's text never changes as the window slides on: written once, reused.
+    later = sparkline_path([(t0 + 150, 50.0), (t0 + 300, 100.0), (t0 + 301, 1.5)])
+    assert later == "M1150.0,-50 L1300.0,-100 L1301.0,-1.5"
+    assert sparkline_path([(t0, -3.0)]) == "M1000.0,-0"  # below zero is drawn at zero
 
 
 def test_sparkline_markup_is_numbers_only_and_labelled():

@@ -41,17 +41,21 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     app.state.fleet = make_poller(settings)
     # Unit actions (views/actions_units.py) go through the services area's one bus connection.
     app.state.unit_jobs = next((getattr(c, "watcher", None) for c in collectors if c.name == "services"), None)
-    _middleware(app, settings)
-    _routes(app, store, collectors)
+    answers: dict = {}  # the hot paths' answers (views/hot.py), filled by views/api.py's router
+    _middleware(app, settings, store, answers)
+    _routes(app, store, collectors, answers)
 
 
-def _middleware(app: FastAPI, settings: Settings) -> None:
+def _middleware(app: FastAPI, settings: Settings, store: Store, answers: dict) -> None:
     from .auth import AccessControl
     from .head import HeadAsGet
+    from .hot import HotPaths
     from .security import AllowedHosts, SameOriginWrites, SecurityHeaders
 
     # Outermost last: security headers wrap everything (400/401/403 pages too), then the Host
-    # check (DNS rebinding), the CSRF guard, access control, and HEAD answered as GET.
+    # check (DNS rebinding), the CSRF guard, access control, HEAD answered as GET, and innermost
+    # the hot paths (/api/<area>: bytes made once per tick, answered without routing).
+    app.add_middleware(HotPaths, store=store, answers=answers)
     app.add_middleware(HeadAsGet)
     app.add_middleware(AccessControl, credentials=app.state.credentials,
                        anonymous=settings.anonymous, attempts=app.state.attempts)
@@ -62,7 +66,7 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
 
 
-def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None:
+def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector], answers: dict) -> None:
     from . import api, docs, errors, health, history, login, logs, metrics, pages, processes
     from . import runtime, stream
     from . import history_pages
@@ -71,7 +75,7 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector]) -> None
     app.include_router(pages.router)
     app.include_router(login.router)
     app.include_router(docs.router)
-    app.include_router(api.build_router(collectors))
+    app.include_router(api.build_router(collectors, answers))
     app.include_router(api.health_router)
     app.include_router(stream.router)
     app.include_router(runtime.router)  # /api/console: the console's own tasks, RSS, tick lag

@@ -5,7 +5,7 @@ an answer is made once per snapshot and reused for every request of that tick.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
@@ -30,13 +30,24 @@ class Health(BaseModel):
     status: str = "ok"
 
 
-def _json(snap: Snapshot, key: str, model: type[BaseModel], **fields) -> Response:
-    body = snap.memo(f"json:{key}", lambda: model(
+def _body(snap: Snapshot, key: str, model: type[BaseModel], **fields) -> bytes:
+    return snap.memo(f"json:{key}", lambda: model(
         seq=snap.seq, taken_at=snap.taken_at, **fields).model_dump_json().encode())
-    return Response(body, media_type="application/json")
 
 
-def build_router(collectors: Sequence[Collector]) -> APIRouter:
+def _json(snap: Snapshot, key: str, model: type[BaseModel], **fields) -> Response:
+    return Response(_body(snap, key, model, **fields), media_type="application/json")
+
+
+# path -> snapshot -> the answer's bytes (None: let the route answer, e.g. the 503 of an area that
+# could not be read). views/hot.py serves these paths without routing; the routes are the same
+# answers, and what OpenAPI documents.
+Answers = dict[str, Callable[[Snapshot], "bytes | None"]]
+
+
+def build_router(collectors: Sequence[Collector], answers: Answers | None = None) -> APIRouter:
+    """/api/snapshot and /api/<area>; ``answers`` gets each one's bytes maker (views/hot.py)."""
+    answers = answers if answers is not None else {}
     router = APIRouter(prefix="/api", tags=["host"])
     areas = {c.name: c.model for c in collectors}
 
@@ -49,26 +60,35 @@ def build_router(collectors: Sequence[Collector]) -> APIRouter:
 
     # async: the answer is bytes made once per tick; a plain def would cost a thread hand-off
     # per request, more than the answer itself.
+    def snapshot_body(snap: Snapshot) -> bytes:
+        return _body(snap, "snapshot", snapshot_model,
+                     **{n: snap.get(n) for n in areas}, unavailable=dict(snap.unavailable))
+
     @router.get("/snapshot", response_model=snapshot_model, summary="Every area at once")
     async def snapshot(snap: SnapshotDep):
-        return _json(snap, "snapshot", snapshot_model,
-                     **{n: snap.get(n) for n in areas}, unavailable=dict(snap.unavailable))
+        return Response(snapshot_body(snap), media_type="application/json")
+
+    answers["/api/snapshot"] = snapshot_body
 
     for c in collectors:
         # An area with its own router (query parameters, sub-resources) opts out of the plain one.
         if not getattr(c, "custom_api", False):
-            _add_area_route(router, c.name, c.model)
+            answers[f"/api/{c.name}"] = _add_area_route(router, c.name, c.model)
     return router
 
 
-def _add_area_route(router: APIRouter, name: str, model: type[BaseModel]) -> None:
+def _add_area_route(router: APIRouter, name: str, model: type[BaseModel]) -> Callable[[Snapshot], bytes | None]:
     response_model = create_model(f"{model.__name__}Response", __base__=Stamp, **{name: (model, ...)})
 
-    async def area(snap: SnapshotDep):  # async: see /snapshot
+    def body(snap: Snapshot) -> bytes | None:
         data = snap.get(name)
-        if data is None:
+        return None if data is None else _body(snap, name, response_model, **{name: data})
+
+    async def area(snap: SnapshotDep):  # async: see /snapshot
+        answer = body(snap)
+        if answer is None:
             raise HTTPException(503, f"{name} unavailable: {snap.unavailable.get(name, 'unknown')}")
-        return _json(snap, name, response_model, **{name: data})
+        return Response(answer, media_type="application/json")
 
     router.add_api_route(
         f"/{name}", area, methods=["GET"], response_model=response_model,
@@ -76,6 +96,7 @@ def _add_area_route(router: APIRouter, name: str, model: type[BaseModel]) -> Non
         responses={503: {"model": ErrorMessage, "description": f"{name} could not be collected"}},
         name=f"api_{name}",
     )
+    return body
 
 
 health_router = APIRouter(tags=["service"])

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -83,6 +84,7 @@ ACT_PATTERN = re.compile(r"^(/api)?/processes/\d+/(signal|renice)$|^/fragments/p
 CHALLENGES = ('Basic realm="server-monitor", charset="UTF-8"', 'Bearer realm="server-monitor"')
 
 
+@functools.lru_cache(maxsize=1024)  # per request, for the few addresses a console hears from
 def is_loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost."):
         return True
@@ -261,8 +263,13 @@ class AccessControl:
 
 
 def _is_ip(host: object) -> bool:
+    return _is_ip_text(str(host))
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_ip_text(host: str) -> bool:
     try:
-        ipaddress.ip_address(str(host).strip("[]"))
+        ipaddress.ip_address(host.strip("[]"))
         return True
     except ValueError:
         return False

@@ -1,44 +1,72 @@
-"""Server-rendered inline SVG sparklines: no chart library, no script, numbers only in the markup."""
+"""Server-rendered inline SVG sparklines: no chart library, no script, numbers only in the markup.
+
+A sparkline's path is drawn in its data's own units, x = seconds since ``origin()``, y = minus the
+value (SVG's y grows downwards), and the ``viewBox`` picks the window: the last ``window``
+seconds, from 0 to the top of the scale (``preserveAspectRatio="none"`` stretches it to the
+card; ``vector-effect: non-scaling-stroke`` in app.css keeps the line's width). So a point's
+text never changes once written, however the window slides or the scale changes, and it is
+formatted once (``_text``) rather than once per tick per viewer scope: the ten sparklines of a
+dashboard were half the cost of rendering its cards (bench/perf_idle.py).
+"""
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from markupsafe import Markup
 
+ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
+_origin = [float(int(time.time()) // 3600 * 3600)]
+_texts: dict[tuple[float, float], str] = {}
+TEXTS_MAX = 50_000  # formatted points kept (ten series of 300 points use 3,000)
 
-def sparkline_path(points: Sequence[tuple[float, float]], window: float, width: float,
-                   height: float, hi: float | None = 100.0) -> str:
-    """SVG path data for (time, value) points over the last ``window`` seconds.
 
-    x is time, so a young history grows in from the right edge instead of stretching. y grows
-    downwards. ``hi=None`` scales to the largest value (rates, load) with a little headroom; a fixed
-    ``hi`` (100 for percent) keeps the picture honest when values are small.
-    """
+def origin(now: float) -> float:
+    """x's zero: an hour boundary, moved on (and the formatted points forgotten) every 11 days."""
+    if now - _origin[0] > ORIGIN_SPAN:
+        _origin[0] = float(int(now) // 3600 * 3600)
+        _texts.clear()
+    return _origin[0]
+
+
+def _text(t: float, v: float, zero: float) -> str:
+    key = (t, v)
+    text = _texts.get(key)
+    if text is None:
+        if len(_texts) >= TEXTS_MAX:
+            _texts.clear()
+        text = _texts[key] = f"{t - zero:.1f},{-max(v, 0.0):.6g}"
+    return text
+
+
+def sparkline_path(points: Sequence[tuple[float, float]]) -> str:
+    """SVG path data for (time, value) points in data units (see the module's docstring)."""
     if not points:
         return ""
+    zero = origin(points[-1][0])
+    return "M" + " L".join([_text(t, v, zero) for t, v in points])
+
+
+def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | None = 100.0) -> str:
+    """The last ``window`` seconds, from 0 up to ``hi``; ``hi=None`` scales to the largest value
+    (rates, load) with a little headroom. A fixed ``hi`` (100 for percent) keeps the picture
+    honest when values are small; a young history grows in from the right edge."""
     end = points[-1][0]
-    start = end - window
-    values = [v for _, v in points]
-    top = hi if hi is not None else (max(values) * 1.15 or 1.0)
-    out = []
-    for t, v in points:
-        x = (t - start) / window * width if window > 0 else width
-        y = height - min(max(v, 0.0), top) / top * height
-        out.append(f"{max(0.0, x):.1f},{y:.1f}")
-    return "M" + " L".join(out)
+    top = hi if hi is not None else (max(v for _, v in points) * 1.15 or 1.0)
+    return f"{end - window - origin(end):.1f} {-top:.6g} {window:g} {top:.6g}"
 
 
 def sparkline(points: Sequence[tuple[float, float]], label: str, hi: float | None = 100.0,
-              window: float = 300, width: int = 300, height: int = 48) -> Markup:
+              window: float = 300) -> Markup:
     """An accessible inline SVG: the line, a filled area under it, and a text title."""
     if len(points) < 2:
-        return Markup('<svg class="spark spark-empty" viewBox="0 0 {w} {h}" role="img" '
-                      'aria-label="collecting history"></svg>').format(w=width, h=height)
-    d = sparkline_path(points, window, width, height, hi)
-    first_x = d[1:].split(",", 1)[0]
-    area = f"{d} L{width:.1f},{height} L{first_x},{height} Z"
+        return Markup('<svg class="spark spark-empty" viewBox="0 0 300 48" role="img" '
+                      'aria-label="collecting history"></svg>')
+    d = sparkline_path(points)
+    zero = origin(points[-1][0])
+    area = f"{d} L{points[-1][0] - zero:.1f},0 L{points[0][0] - zero:.1f},0 Z"
     return Markup(
-        '<svg class="spark" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" '
+        '<svg class="spark" viewBox="{box}" preserveAspectRatio="none" role="img" '
         'aria-label="{label}"><title>{label}</title>'
         '<path class="spark-area" d="{area}"/><path class="spark-line" d="{d}"/></svg>'
-    ).format(w=width, h=height, label=label, area=area, d=d)
+    ).format(box=view_box(points, window, hi), label=label, area=area, d=d)
