@@ -74,23 +74,49 @@ class StreamResponse(EventSourceResponse):
                 raise
 
 
-def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
-                   health: Callable[[Snapshot, str], str] | None = None,
-                   scope: str = DISPLAY) -> bytes:
-    """All of one tick's events as one SSE byte string, made once per snapshot and scope.
+def event_parts(store: Store, snap: Snapshot, areas: Sequence[str],
+                health: Callable[[Snapshot, str], str] | None = None,
+                scope: str = DISPLAY) -> tuple[tuple[str, bytes], ...]:
+    """One tick's events, (event name, SSE bytes) each, made once per snapshot and scope.
     ``health`` renders the health banner (views/health.py), sent as ``event: health``."""
-    def make() -> bytes:
-        events = [ServerSentEvent(data=str(render_card(store, snap, a, scope)), event=a)
+    def make() -> tuple[tuple[str, bytes], ...]:
+        events = [(a, ServerSentEvent(data=str(render_card(store, snap, a, scope)), event=a))
                   for a in areas]
         if health is not None:
-            events.append(ServerSentEvent(data=str(health(snap, scope)), event="health"))
-        events.append(ServerSentEvent(data=str(render_tick(snap)), event="tick", id=str(snap.seq)))
-        return b"".join(e.encode() for e in events)
+            events.append(("health", ServerSentEvent(data=str(health(snap, scope)), event="health")))
+        events.append(("tick", ServerSentEvent(data=str(render_tick(snap)), event="tick", id=str(snap.seq))))
+        return tuple((name, e.encode()) for name, e in events)
     return snap.memo(f"sse:{scope}:" + ",".join(areas) + (",health" if health else ""), make)
 
 
+def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
+                   health: Callable[[Snapshot, str], str] | None = None,
+                   scope: str = DISPLAY) -> bytes:
+    """All of one tick's events as one SSE byte string (``event_parts`` joined)."""
+    parts = event_parts(store, snap, areas, health, scope)
+    return snap.memo(f"sse-all:{scope}:" + ",".join(areas) + (",health" if health else ""),
+                     lambda: b"".join(data for _, data in parts))
+
+
+class Unsent:
+    """What one client has not seen yet: a card whose HTML is what this client last received is
+    left out (the page already shows it: the processes card between its 2 s reads, a quiet
+    disk), so neither the socket nor the browser's morph does it again. The tick always goes."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, bytes] = {}
+
+    def __call__(self, parts: tuple[tuple[str, bytes], ...]) -> bytes:
+        out = []
+        for name, data in parts:
+            if name == "tick" or self.sent.get(name) != data:
+                self.sent[name] = data
+                out.append(data)
+        return b"".join(out)
+
+
 def health_banner(event_log) -> Callable[[Snapshot, str], Markup]:
-    """What ``encoded_events`` sends as ``event: health``: the banner with ``event_log``'s events."""
+    """What ``event_parts`` sends as ``event: health``: the banner with ``event_log``'s events."""
     return lambda snap, scope: render_health(snap, event_log, scope)
 
 
@@ -99,15 +125,16 @@ async def _events(store: Store, areas: Sequence[str], scope: str,
                   every: int = 1, shutdown: anyio.Event | None = None) -> AsyncIterator[bytes]:
     yield RETRY
     seq = -1
+    unsent = Unsent()
     if store.latest is not None:  # a new or reconnecting page gets the current state at once
         seq = store.latest.seq
-        yield encoded_events(store, store.latest, areas, health, scope)
+        yield unsent(event_parts(store, store.latest, areas, health, scope))
     while True:
         snap = await store.wait_newer(seq + every - 1)  # the next snapshot at least N newer
         if shutdown is not None and shutdown.is_set():
             return  # the server is stopping: end the response cleanly instead of being cancelled
         seq = snap.seq
-        yield encoded_events(store, snap, areas, health, scope)
+        yield unsent(event_parts(store, snap, areas, health, scope))
 
 
 @router.get("/stream", summary="Live cards as server-sent events (the dashboard's one connection)")
