@@ -15,15 +15,16 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-02, ``--tree "before (f8fc647)=<git archive of f8fc647>"``):
-                                idle %     1 display %   20 displays %   RSS MiB @3min
-    this tree                     1.53            2.12            2.53           75.77
-    before (f8fc647)              1.90            2.57            3.12           76.15
+Sample (2 cores, 2026-12-02, ``--seconds 60 --minutes 10 --tree "before (7823b73)=<git archive
+of 7823b73>"``, load average 2.3 at the start):
+                                idle %     1 display %   20 displays %  RSS MiB @13min
+    this tree                     0.70            0.92            1.23           77.13
+    before (7823b73)              1.53            1.63            2.12           77.02
     endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
-    bare /json/529                           5523     1.67     5.45        0
-    this tree /api/cpu                       3657     2.52     7.50        0    0.66    0.64
-    before (f8fc647) /api/cpu                1882     4.80    21.33        0    0.34    0.33
-    this tree /api/cpu (no access log)       3803     2.44     6.85        0    0.51    0.48
+    bare /json/521                           7715     1.07     3.06        0
+    this tree /api/cpu                      11242     0.74     2.32        0    1.46    1.29
+    before (7823b73) /api/cpu                4703     1.87     5.44        0    0.61    0.54
+    this tree /api/cpu (no access log)      13428     0.63     1.80        0    1.26    1.10
 """
 from __future__ import annotations
 
