@@ -311,3 +311,25 @@ def test_openapi_component_names_are_readable(client):
     names = client.get("/openapi.json").json()["components"]["schemas"]
     assert not [n for n in names if "__" in n]
     assert "ProcessMemory" in names and "Memory" in names  # the detail's and the host's
+
+
+def test_a_polled_view_is_rendered_once_per_tick_and_as_the_template_renders_it(make_client, monkeypatch):
+    """Wall screens and open tabs poll the same view: one rendering per snapshot serves them all,
+    and it is the same HTML the per-request rendering gives (open rows, a filter: per request)."""
+    from monitor.collectors.processes import ProcessesCollector
+    from views import processes
+
+    client = make_client(collectors=[ProcessesCollector()], tick=60)
+    url = "/fragments/processes?sort=memory&order=desc"
+    renders: list[str] = []
+    real = processes.render_block
+    monkeypatch.setattr(processes, "render_block", lambda *a, **k: (renders.append(a[2]), real(*a, **k))[1])
+    shared = [client.get(url) for _ in range(3)]
+    assert renders == ["view"] and all(r.status_code == 200 for r in shared)
+    assert len({r.text for r in shared}) == 1 and f'data-pid="{os.getpid()}"' in shared[0].text
+    monkeypatch.setattr(processes, "shared_view", lambda state: False)
+    assert client.get(url).text == shared[0].text  # TemplateResponse's block: the same bytes
+    monkeypatch.undo()
+    assert processes.shared_view(processes.TableState(q="py")) is False
+    assert processes.shared_view(processes.TableState(open=(1,))) is False
+    assert processes.shared_view(processes.TableState(sort="pid", order="asc")) is True

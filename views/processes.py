@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from jinja2_fragments import render_block
 from pydantic import Field
 
 from monitor.collectors.processes import ProcessRow, Processes
@@ -125,9 +126,21 @@ def processes_fragment(request: Request, snap: SnapshotDep, state: StateDep, set
     if toggle is not None:
         state = state.toggled(toggle)
     headers = history_headers(request.headers.get("hx-current-url"), state)
+    if shared_view(state):  # every poll of this view in this tick gets one rendering
+        html = snap.memo(f"processes:view:{state!r}:{settings.mask_secrets}", lambda: render_block(
+            templates.env, "pages/process_table.html", "view",
+            table_context(snap, state, settings.mask_secrets)))
+        return HTMLResponse(html, headers=headers)
     return templates.TemplateResponse(request, "pages/process_table.html",
                                       table_context(snap, state, settings.mask_secrets),
                                       headers=headers, block_name="view")
+
+
+def shared_view(state: TableState) -> bool:
+    """A view whose HTML depends on the snapshot alone, from a bounded set (sort, order, status,
+    density: under 200 per tick): no open row (its detail is read per request), no free-text
+    filter, the default page length."""
+    return not state.open and not state.q and state.limit == PAGE_LIMIT
 
 
 # -- HTML: one process -------------------------------------------------------------------------
