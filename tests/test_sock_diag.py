@@ -74,7 +74,20 @@ def test_collector_falls_back_to_proc_net_tcp_when_netlink_is_refused(monkeypatc
     monkeypatch.setattr(network, "read_proc_tcp", lambda: proc_reads.append(1) or real())
     c = NetworkCollector()
     first = c.collect(0.0)
+    c._tcp = (c._tcp[0] - network.TCP_EVERY, c._tcp[1])  # the next count is due
     c.collect(1.0)
-    assert proc_reads == [1, 1]  # refused once, then /proc every tick without asking again
+    assert proc_reads == [1, 1]  # refused once, then /proc at every count without asking again
     assert c._diag is False
     assert set(first.tcp) == set(network.TCP_STATES.values())
+
+
+def test_connections_are_counted_every_tcp_every_seconds_not_every_tick(monkeypatch):
+    counted = []
+    real = network.sock_diag.count
+    monkeypatch.setattr(network.sock_diag, "count", lambda names: counted.append(1) or real(names))
+    c = NetworkCollector()
+    first = c.collect(0.0)
+    assert c.collect(1.0).tcp == first.tcp and counted == [1]  # within TCP_EVERY: the last count
+    c._tcp = (c._tcp[0] - network.TCP_EVERY, c._tcp[1])
+    c.collect(2.0)
+    assert counted == [1, 1]

@@ -16,6 +16,10 @@ TCP states are counted by the kernel's sock_diag dump (monitor/sock_diag.py: one
 socket table for IPv4 and IPv6, 9x cheaper), or from /proc/net/tcp and /proc/net/tcp6 where netlink
 is refused; never psutil.net_connections(), which would also map every socket to its process by
 walking every /proc/<pid>/fd. State names are psutil's (``psutil.CONN_ESTABLISHED`` == "ESTABLISHED").
+The counts are taken every ``TCP_EVERY`` seconds, not every tick: the dump walks the whole
+established hash (sized by memory, not by connections), which made it most of the area's cost,
+and connection counts are read for their trend (node_exporter leaves its tcpstat collector off by
+default for the same cost).
 
 Interface names are cleaned where they are read (monitor/text.py): a name is up to 15 bytes that
 whoever created the interface chose (a user namespace's own, a VPN client's tun device).
@@ -151,13 +155,14 @@ def count_tcp_states(tables: Iterable[str]) -> dict[str, int]:
 
 _FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6", psutil.AF_LINK: "mac"}
 _DUPLEX = {psutil.NIC_DUPLEX_FULL: "full", psutil.NIC_DUPLEX_HALF: "half"}
+TCP_EVERY = 5.0  # s between two counts of TCP connections by state (see the module's docstring)
 
 
 log = logging.getLogger("server_monitor.network")
 
 
-def read(diag: bool = False) -> tuple[dict[str, NicRaw], dict[str, int]]:
-    """Interfaces and TCP counts; ``diag``: count through sock_diag (raises OSError if refused)."""
+def read_nics() -> dict[str, NicRaw]:
+    """Every interface: state, addresses, counters."""
     stats = psutil.net_if_stats()
     addrs = psutil.net_if_addrs()
     io = psutil.net_io_counters(pernic=True)
@@ -170,9 +175,7 @@ def read(diag: bool = False) -> tuple[dict[str, NicRaw], dict[str, int]]:
                             for a in addrs.get(name, ()) if a.family in _FAMILIES),
             counters=io[name]._asdict() if name in io else None,
         )
-    if diag:
-        return nics, sock_diag.count(STATE_NUMBERS)
-    return nics, read_proc_tcp()
+    return nics
 
 
 def read_proc_tcp() -> dict[str, int]:
@@ -193,6 +196,7 @@ class NetworkCollector:
 
     def __init__(self, show_loopback: bool = False) -> None:
         self.show_loopback = show_loopback
+        self._tcp: tuple[float, dict[str, int]] | None = None  # (monotonic, counts) of the last count
         self._prev: dict[str, Mapping[str, int]] | None = None
         self._prev_at = time.monotonic()
         self._diag = True  # until the kernel or a sandbox refuses netlink once
@@ -205,13 +209,20 @@ class NetworkCollector:
         return data
 
     def _read(self) -> tuple[dict[str, NicRaw], dict[str, int]]:
+        nics = read_nics()
+        at = time.monotonic()
+        if self._tcp is None or at - self._tcp[0] >= TCP_EVERY - 0.05:
+            self._tcp = (at, self._count_tcp())
+        return nics, self._tcp[1]
+
+    def _count_tcp(self) -> dict[str, int]:
         if self._diag:
             try:
-                return read(diag=True)
+                return sock_diag.count(STATE_NUMBERS)
             except OSError as exc:
                 self._diag = False
                 log.info("TCP states from /proc/net/tcp: sock_diag refused (%s)", exc)
-        return read()
+        return read_proc_tcp()
 
     def series(self, data: Network) -> dict[str, float]:
         out: dict[str, float] = {}
