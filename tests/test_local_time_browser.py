@@ -3,6 +3,7 @@ own zone inside <time datetime=UTC>, the browser (here set to Tokyo, UTC+9, what
 zone) shows each in its own zone, after live updates too; no raw epoch in a message."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -11,11 +12,15 @@ from tests.conftest import AUTH
 TOKYO = timezone(timedelta(hours=9))
 
 
-def test_times_show_in_the_browsers_zone_with_the_zone(live_server, browser):
+def test_times_show_in_the_browsers_zone_with_the_zone(spawn_server, browser, tmp_path):
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    server = spawn_server({"SERVER_MONITOR_LOG_SOURCES": json.dumps(
+        [{"name": "app", "kind": "file", "path": str(log)}])})
     ctx = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB", extra_http_headers=AUTH)
     try:
         page = ctx.new_page()
-        page.goto(live_server.url + "/dashboard")
+        page.goto(server.url + "/dashboard")
         uptime = page.locator("#system time[data-local]").first
         uptime.wait_for(timeout=10_000)
         page.wait_for_function("() => document.querySelector('#system time[data-local]').dataset.shown")
@@ -23,14 +28,22 @@ def test_times_show_in_the_browsers_zone_with_the_zone(live_server, browser):
         want = datetime.fromisoformat(iso).astimezone(TOKYO)
         shown = uptime.inner_text()
         assert want.strftime("%H:%M") in shown and re.search(r"GMT\+9|JST", shown), (iso, shown)
-        # Each push morphs the server's text back in; it is shown in Tokyo time again.
-        page.evaluate("""() => { window.__systemPushes = 0;
+        # A pushed card's times are morphed in as the server wrote them and shown in Tokyo time
+        # again: the logs card changes with each error line written here (a card whose HTML did
+        # not change is not pushed at all: views/stream.py).
+        page.evaluate("""() => { window.__logsPushes = 0;
             document.body.addEventListener('htmx:sseMessage', (e) => {
-                if (e.detail.type === 'system') window.__systemPushes++; }); }""")
-        page.wait_for_function("() => window.__systemPushes >= 2", timeout=10_000)
-        page.wait_for_timeout(100)
+                if (e.detail.type === 'logs') window.__logsPushes++; }); }""")
+        for n in (1, 2):
+            with log.open("ab") as f:
+                f.write(b"Nov 26 11:32:0%d web1 app[1]: error: disk on fire %d\n" % (n, n))
+            page.wait_for_function(f"() => window.__logsPushes >= {n}", timeout=10_000)
+        line = page.locator("#logs time[data-local]").first
+        page.wait_for_function("() => { const t = document.querySelector('#logs time[data-local]');"
+                               " return t && t.dataset.shown === t.getAttribute('datetime'); }",
+                               timeout=5_000)
+        assert re.search(r"GMT\+9|JST", line.inner_text()), line.inner_text()
         assert re.search(r"GMT\+9|JST", uptime.inner_text()), uptime.inner_text()
-        assert uptime.get_attribute("data-shown") == uptime.get_attribute("datetime")
     finally:
         ctx.close()
 
