@@ -12,11 +12,19 @@ process's RSS with all of them is printed). The reference is the sum over all ar
 the same run; the judge, the history recorder and the views
 are not in it (bench/perf_idle.py measures the whole console). Nothing here is a test.
 
-Sample (2 cores, no systemd, 2026-12-02):
-    area          ms cpu/read   interval s   % of a core    RSS +MiB
-    system              0.295          1.0          0.03         0.2
-    processes           2.8            2.0          0.14         0.6
-    ...
+Sample (2 cores, no systemd, 2026-12-02; process RSS with every area built: 44.2 MiB):
+    area          ms cpu/read  interval s  % of a core holds MiB
+    system              0.275         1.0        0.028      0.01
+    cpu                 0.218         1.0        0.022      0.00
+    memory              0.179         1.0        0.018      0.00
+    disks               0.384         1.0        0.038      0.02
+    network             0.570         1.0        0.057      0.01   (TCP counted every 5 s)
+    sensors             0.178         2.0        0.009      0.00
+    pressure            0.256         1.0        0.026      0.00
+    services            0.021         1.0        0.002      0.01   (no systemd on this machine)
+    processes           2.998         2.0        0.150      0.04
+    logs                0.082         1.0        0.008      0.01
+    all areas                                    0.347      0.10
 """
 from __future__ import annotations
 
@@ -67,7 +75,7 @@ def main() -> None:
     print(f"{'area':<12} {'ms cpu/read':>12} {'interval s':>11} {'% of a core':>12} {'holds MiB':>9}")
     total = 0.0
     for c in built:
-        ms = statistics.median(cost[c.name]) * 1000
+        ms = statistics.mean(cost[c.name]) * 1000  # the mean: some work is every Nth read
         per_s = ms / max(c.interval or 1.0, 1.0) / 10  # ms per second -> % of one core
         total += per_s
         print(f"{c.name:<12} {ms:>12.3f} {max(c.interval or 1.0, 1.0):>11.1f} {per_s:>12.3f} "
