@@ -218,13 +218,13 @@ class Statvfs:
         thread is left to it and retired, and the calls queued behind it are taken back and
         made again by a fresh thread, each with its own full timeout."""
         calls: dict[str, Future] = {}
+        pending = []
         for mp in mountpoints:
             stuck = self._stuck.get(mp)
             if stuck is not None and not stuck.done():
                 continue
             self._stuck.pop(mp, None)
-            calls[mp] = Future()
-        pending = list(calls)
+            pending.append(mp)
         while pending:  # once, unless a call gets stuck: then once more for those behind it
             if self._caller is None or self._caller.retired:
                 self._caller = _Caller()

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .collection import Run, run_all
 from .collectors.base import AreaModel, Closeable, Collector
 from .store import History, Snapshot, Store
 from .watchdog import Notifier
@@ -55,32 +55,6 @@ BATCH_BELOW = 0.005  # s: a collection this quick last time shares the tick's ba
 COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it started
 JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
 JUDGE_MIN = 0.25  # ...but at least this long (s): a GIL-busy process table must not fail a 0.2 s tick
-
-
-@dataclass(eq=False)
-class _Run:
-    """One collection in flight: submitted at ``started`` (the tick's time), begun by a worker
-    thread at ``began`` once it holds ``claim``, done when ``outcome`` is set."""
-    collector: Collector
-    started: float  # monotonic
-    claim: threading.Lock = field(default_factory=threading.Lock)
-    began: float | None = None
-    outcome: tuple[AreaModel, Mapping[str, float], float] | BaseException | None = None
-    reported: bool = False  # already counted as hung
-
-    @property
-    def done(self) -> bool:
-        return self.outcome is not None
-
-    def run(self, now: float) -> None:
-        """In a worker thread: the collection, unless the sampler took it back first."""
-        if not self.claim.acquire(blocking=False):
-            return
-        self.began = time.monotonic()
-        try:
-            self.outcome = _collect(self.collector, now)
-        except BaseException as exc:  # noqa: BLE001 - the sampler reports it, per area
-            self.outcome = exc
 
 
 @dataclass(frozen=True)
@@ -108,7 +82,7 @@ class Sampler:
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.collectors)),
                                         thread_name_prefix="collector")
         self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge")
-        self._inflight: dict[str, _Run] = {}
+        self._inflight: dict[str, Run] = {}
         self._took: dict[str, float] = {}  # area -> its last successful collection's duration
         self._last: dict[str, _Result] = {}
         self._judging: tuple[asyncio.Future, int, float] | None = None  # (future, seq, started)
@@ -173,10 +147,10 @@ class Sampler:
         loop = asyncio.get_running_loop()
         fresh = []
         for group in ([batch] if batch else []) + [[c] for c in alone]:
-            runs = [_Run(c, now) for c in group]
+            runs = [Run(c, now) for c in group]
             for r in runs:
                 self._inflight[r.collector.name] = r
-            fresh.append(asyncio.wrap_future(self._pool.submit(_run_all, runs, now), loop=loop))
+            fresh.append(asyncio.wrap_future(self._pool.submit(run_all, runs, now), loop=loop))
         return fresh
 
     def _assemble(self, taken_at: float, now: float) -> tuple[Snapshot, dict[str, float]]:
@@ -213,7 +187,7 @@ class Sampler:
         self._seq += 1
         return Snapshot(self._seq, taken_at, areas, unavailable, durations, stale=stale), series
 
-    def _harvest(self, name: str, run: _Run, durations: dict[str, float]) -> None:
+    def _harvest(self, name: str, run: Run, durations: dict[str, float]) -> None:
         outcome = run.outcome
         if not isinstance(outcome, BaseException):
             data, series, took = outcome
@@ -268,20 +242,6 @@ class Sampler:
                 except Exception as exc:  # noqa: BLE001 - shutting down: report and go on
                     log.warning("collector %s did not close cleanly: %s", c.name, exc, exc_info=exc)
         self.notifier.stopping()
-
-
-def _run_all(runs: list[_Run], now: float) -> None:
-    """One worker thread's share of a tick: its collections, one after another."""
-    for r in runs:
-        r.run(now)
-
-
-def _collect(c: Collector, now: float) -> tuple[AreaModel, Mapping[str, float], float]:
-    """One collection, in a worker thread; ``series`` too, since it is the collector's code."""
-    t0 = time.perf_counter()
-    data = c.collect(now)
-    series = c.series(data)
-    return data, series, time.perf_counter() - t0
 
 
 def _retrieve(fut: asyncio.Future) -> None:

@@ -21,7 +21,7 @@ from monitor import alert_rules
 from monitor.collectors.memory import MemoryCollector
 from monitor.collectors.processes import ProcessesCollector
 from monitor.thresholds import Thresholds
-from views.stream import encoded_events, health_banner
+from views.stream import event_parts, health_banner
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,8 +137,8 @@ def test_banner_on_the_dashboard_and_in_the_stream(console):
     assert "1 of 1 checks need attention" in page
     app = c.app
     snap = app.state.store.latest
-    sse = encoded_events(app.state.store, snap, app.state.card_areas,
-                         health_banner(app.state.judge.events)).decode()
+    sse = b"".join(data for _, data in event_parts(app.state.store, snap, app.state.card_areas,
+                                                   health_banner(app.state.judge.events))).decode()
     assert "event: health\r\n" in sse or "event: health\n" in sse
     assert 'data-overall="warning"' in sse
 

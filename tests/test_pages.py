@@ -76,9 +76,9 @@ def test_stream_every_sends_every_nth_snapshot_with_shared_bytes(live_server):
 
 
 def test_encoded_tick_bytes_are_memoised_per_snapshot(client):
-    from views.stream import encoded_events
+    from views.stream import event_parts
     store = client.app.state.store
     snap = store.latest
     areas = client.app.state.card_areas
-    first = encoded_events(store, snap, areas)
-    assert encoded_events(store, snap, areas) is first  # a second client gets the same object
+    first = event_parts(store, snap, areas)
+    assert event_parts(store, snap, areas) is first  # a second client gets the same object

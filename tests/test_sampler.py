@@ -10,7 +10,12 @@ from monitor.collectors.base import AreaModel
 from monitor.collectors.memory import MemoryCollector
 from monitor.collectors.system import SystemCollector
 from monitor.sampler import History, Sampler, Store
-from views.stream import encoded_events
+from views.stream import event_parts
+
+
+def sse_text(store, snap, areas) -> str:
+    """What a new client is sent first: every event of the tick."""
+    return b"".join(data for _, data in event_parts(store, snap, areas)).decode()
 
 
 class Counter(AreaModel):
@@ -150,10 +155,10 @@ def test_history_ring_buffer_is_bounded_and_windowed():
 
 def test_sse_bytes_are_made_once_per_snapshot():
     store, snap = one_snapshot()
-    a = encoded_events(store, snap, ["system", "memory"])
-    b = encoded_events(store, snap, ["system", "memory"])
+    a = event_parts(store, snap, ["system", "memory"])
+    b = event_parts(store, snap, ["system", "memory"])
     assert a is b  # the second client got the very same bytes: no second render
-    text = a.decode()
+    text = sse_text(store, snap, ["system", "memory"])
     assert "event: system\r\n" in text and "event: memory\r\n" in text
     assert "event: tick\r\n" in text and f"id: {snap.seq}\r\n" in text
 
@@ -196,7 +201,7 @@ def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
         return real(store_, snap_, area, *scope)
 
     monkeypatch.setattr(cards, "card_context", broken)
-    text = encoded_events(store, snap, ["system", "memory"]).decode()
+    text = sse_text(store, snap, ["system", "memory"])
     assert "could not be drawn" in text and 'class="hostname"' in text
 
 
@@ -238,7 +243,7 @@ def test_cards_are_marked_safe_only_after_autoescaped_rendering():
     html = str(render_card(store, snap, "system"))
     assert "<img" not in html and "<script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)" in html
-    assert "&lt;img" in encoded_events(store, snap, ["system"]).decode()
+    assert "&lt;img" in sse_text(store, snap, ["system"])
 
 
 # --- no collector and no judgment can hold the tick ------------------------------------------------

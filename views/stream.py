@@ -89,15 +89,6 @@ def event_parts(store: Store, snap: Snapshot, areas: Sequence[str],
     return snap.memo(f"sse:{scope}:" + ",".join(areas) + (",health" if health else ""), make)
 
 
-def encoded_events(store: Store, snap: Snapshot, areas: Sequence[str],
-                   health: Callable[[Snapshot, str], str] | None = None,
-                   scope: str = DISPLAY) -> bytes:
-    """All of one tick's events as one SSE byte string (``event_parts`` joined)."""
-    parts = event_parts(store, snap, areas, health, scope)
-    return snap.memo(f"sse-all:{scope}:" + ",".join(areas) + (",health" if health else ""),
-                     lambda: b"".join(data for _, data in parts))
-
-
 class Unsent:
     """What one client has not seen yet: a card whose HTML is what this client last received is
     left out (the page already shows it: the processes card between its 2 s reads, a quiet
