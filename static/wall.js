@@ -68,10 +68,23 @@
     document.querySelectorAll(".wall-grid > .card").forEach(fitCard);
   }
 
-  document.addEventListener("DOMContentLoaded", fitAll);
+  // A card's cell changes without the card being pushed: the health line above the grid grows
+  // or shrinks, a quiet card leaves the grid and the others move up. The stream sends only the
+  // cards that changed, so the cell itself is watched. Fitting changes what is inside a card,
+  // never its cell (the grid's rows and columns are minmax(0, 1fr)), so this cannot loop.
+  var resized = typeof ResizeObserver === "function" ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { fitCard(entry.target); });
+  }) : null;
+
+  function watch(card) { if (resized) resized.observe(card); }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    fitAll();
+    document.querySelectorAll(".wall-grid > .card").forEach(watch);
+  });
   document.addEventListener("htmx:sseMessage", function (e) {
     var card = e.target && e.target.closest ? e.target.closest(".wall-grid > .card") : null;
-    if (card) fitCard(card);
+    if (card) { fitCard(card); watch(card); }  // a swapped-in card is a new element to watch
   });
   window.addEventListener("resize", fitAll);
 })();

@@ -178,5 +178,12 @@ def test_a_list_cut_by_its_cell_says_how_many_more(spawn_server, browser, tmp_pa
         page.wait_for_timeout(200)
         again = state()
         assert again["note"] == f"+{again['cut']} more" and again["inside"], again
+        # The cell shrinks with no push of this card (as when the health line above the grid
+        # grows, or a quiet card leaves the grid): the card is fitted again all the same.
+        page.evaluate("() => { document.querySelector('.wall-grid').style.flex = '0 0 60%'; }")
+        page.wait_for_function("(n) => document.querySelectorAll('#logs [data-wall-cut]').length > n",
+                               arg=again["cut"], timeout=5_000)
+        smaller = state()
+        assert smaller["note"] == f"+{smaller['cut']} more" and smaller["inside"], smaller
     finally:
         ctx.close()
