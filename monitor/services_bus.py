@@ -22,9 +22,11 @@ import asyncio
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
-from dbus_fast import BusType, Message, MessageType
-from dbus_fast.aio import MessageBus
+if TYPE_CHECKING:  # dbus-fast is imported by the first session: a host with no bus never pays its 2 MiB
+    from dbus_fast import Message
+    from dbus_fast.aio import MessageBus
 
 from .services_read import (
     CALL_TIMEOUT,
@@ -113,6 +115,7 @@ class UnitWatcher(UnitReader):
         done, box = threading.Event(), {}
 
         async def send() -> None:
+            from dbus_fast import Message, MessageType
             reply = await asyncio.wait_for(bus.call(Message(
                 destination=DEST, path=ROOT, interface=MANAGER, member=JOB_METHODS[verb],
                 signature="ss", body=[unit, "replace"])), CALL_TIMEOUT)
@@ -159,6 +162,8 @@ class UnitWatcher(UnitReader):
         path = socket_path(self.address)
         if path is not None and not os.path.exists(path):
             return self._set_absent("no systemd on this host (no system bus)")
+        from dbus_fast import BusType
+        from dbus_fast.aio import MessageBus
         bus = await asyncio.wait_for(
             MessageBus(bus_address=self.address, bus_type=BusType.SYSTEM).connect(), CALL_TIMEOUT)
         self._calls = asyncio.Semaphore(IN_FLIGHT)
@@ -205,6 +210,7 @@ class UnitWatcher(UnitReader):
             self._units.clear()
 
     def _on_message(self, msg: Message) -> None:
+        from dbus_fast import MessageType
         if msg.message_type != MessageType.SIGNAL or not msg.body:
             return
         name = None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dbus_fast import Message, MessageType
-from dbus_fast.aio import MessageBus
+if TYPE_CHECKING:  # imported with the first bus session (monitor/services_bus.py)
+    from dbus_fast.aio import MessageBus
 
 DEST, ROOT = "org.freedesktop.systemd1", "/org/freedesktop/systemd1"
 MANAGER = "org.freedesktop.systemd1.Manager"
@@ -57,6 +57,7 @@ class UnitReader:
 
     async def _call(self, bus: MessageBus, dest: str, path: str, iface: str, member: str,
                     sig: str = "", body: list | None = None) -> list:
+        from dbus_fast import Message, MessageType
         async with self._calls:
             reply = await asyncio.wait_for(bus.call(Message(
                 destination=dest, path=path, interface=iface, member=member, signature=sig,

@@ -22,11 +22,13 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
-
-import regex
+from typing import TYPE_CHECKING
 
 from . import regex_guard
 from .lines import LEVEL_ALIASES, LEVELS, LogLine
+
+if TYPE_CHECKING:  # imported by the first pattern compiled (_compile): RSS only once one is asked
+    import regex
 
 MAX_REGEX = 200
 MAX_TEXT = 200
@@ -163,6 +165,7 @@ class LogFilter:
 def _compile(pattern: str) -> regex.Pattern:
     # Smart case, like journalctl --grep: case-insensitive unless the pattern has a capital.
     # Escapes such as \S or \D are not capitals.
+    import regex
     flags = 0 if any(c.isupper() for c in re.sub(r"\\.", "", pattern)) else regex.IGNORECASE
     return regex_guard.compile_user(pattern, flags | regex.V0)
 

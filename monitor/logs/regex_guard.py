@@ -30,8 +30,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-import regex
+if TYPE_CHECKING:  # the package itself is imported by the first compile: 1.5 MiB nobody else needs
+    import regex
 
 MiB = 1024 * 1024
 MAX_REPEAT = 1000  # largest {n} accepted: refused before the helper is even asked
@@ -233,6 +235,7 @@ def compile_user(pattern: str, flags: int) -> regex.Pattern:
     except Refused as e:
         value, cost = str(e), 0
     else:
+        import regex
         with _compile_lock:
             value = regex.compile(pattern, flags, cache_pattern=False)
     with _cache_lock:

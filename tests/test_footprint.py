@@ -1,0 +1,46 @@
+"""What the console imports is what it uses (issue 19, RSS): a package only one feature needs is
+imported when that feature is first used, not at start. Each check runs a fresh interpreter,
+since the test process itself has imported everything."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PROBE = """
+import json, sys, time
+from fastapi.testclient import TestClient
+from main import create_app
+from tests.conftest import AUTH, make_settings
+log = sys.argv[1]
+app = create_app(make_settings(tick=0.2, services_bus="unix:path=" + sys.argv[2],
+                               log_sources=[{"name": "app", "path": log}]))
+seen = {}
+with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
+    time.sleep(0.8)  # ticks: every area collected, judged and recorded
+    for path in ("/dashboard", "/api/snapshot", "/api/logs?source=app", "/metrics", "/processes"):
+        assert c.get(path).status_code == 200, path
+    seen["at rest"] = {m: m in sys.modules and sys.modules[m] is not None
+                       for m in ("regex", "dbus_fast", "pydantic.v1")}
+    found = c.get("/api/logs", params={"source": "app", "regex": "disk (full|gone)"})
+    seen["regex answer"] = [l["message"] for l in found.json()["lines"]]
+    seen["regex after a filter"] = "regex" in sys.modules
+print(json.dumps(seen))
+"""
+
+
+def test_regex_dbus_and_pydantic_v1_are_not_imported_until_used(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_text("boot ok\ndisk full on /srv\nall quiet\n")
+    no_bus = tmp_path / "no-such-bus"  # a host without systemd: no system bus socket
+    r = subprocess.run([sys.executable, "-c", PROBE, str(log), str(no_bus)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=90, check=False,
+                       env={**os.environ, "SERVER_MONITOR_DATA_DIR": str(tmp_path / "data")})
+    assert r.returncode == 0, r.stderr[-3000:]
+    seen = json.loads(r.stdout.splitlines()[-1])
+    assert seen["at rest"] == {"regex": False, "dbus_fast": False, "pydantic.v1": False}, seen
+    # the first filter imports regex, and filtering works as before
+    assert seen["regex answer"] == ["disk full on /srv"] and seen["regex after a filter"], seen
