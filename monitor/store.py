@@ -9,6 +9,7 @@ however many clients ask. ``History`` keeps the ring buffers behind the sparklin
 from __future__ import annotations
 
 import asyncio
+from array import array
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,24 +51,59 @@ class Snapshot(Memoised):
         return "ok"
 
 
+class Ring:
+    """``length`` (time, value) points, oldest dropped first, in two arrays of doubles: 16 bytes
+    a point where a deque of tuples of floats took about 100 (tracemalloc: 40 series of 900
+    points, 0.6 MiB instead of 3.9; a small VM has 24 series, a host with units and disks more)."""
+
+    __slots__ = ("times", "values", "start", "size")
+
+    def __init__(self, length: int) -> None:
+        self.times = array("d", bytes(8 * length))
+        self.values = array("d", bytes(8 * length))
+        self.start = 0  # index of the oldest point
+        self.size = 0
+
+    def append(self, t: float, v: float) -> None:
+        length = len(self.times)
+        i = (self.start + self.size) % length
+        self.times[i], self.values[i] = t, v
+        if self.size < length:
+            self.size += 1
+        else:
+            self.start = (self.start + 1) % length
+
+    def last_time(self) -> float:
+        return self.times[(self.start + self.size - 1) % len(self.times)]
+
+    def points(self) -> list[tuple[float, float]]:
+        """Oldest first."""
+        end = self.start + self.size
+        if end <= len(self.times):
+            return list(zip(self.times[self.start:end], self.values[self.start:end]))
+        wrap = end - len(self.times)
+        return (list(zip(self.times[self.start:], self.values[self.start:]))
+                + list(zip(self.times[:wrap], self.values[:wrap])))
+
+
 class History:
-    """Ring buffers of (taken_at, value) per series name, ``length`` points each."""
+    """A ring of (taken_at, value) per series name, ``length`` points each."""
 
     def __init__(self, length: int, max_age: float | None = None) -> None:
         self.length = length
         self.max_age = max_age  # a series with no point this recent is dropped
-        self._series: dict[str, deque[tuple[float, float]]] = {}
+        self._series: dict[str, Ring] = {}
 
     def add(self, taken_at: float, values: Mapping[str, float]) -> None:
         for name, value in values.items():
-            buf = self._series.get(name)
-            if buf is None:
-                buf = self._series[name] = deque(maxlen=self.length)
-            buf.append((taken_at, float(value)))
+            ring = self._series.get(name)
+            if ring is None:
+                ring = self._series[name] = Ring(self.length)
+            ring.append(taken_at, float(value))
         if self.max_age is not None:
             # Interfaces and mounts come and go (vnetN, docker bridges, USB disks): a console that
             # runs for months must not keep a buffer for each one it ever saw.
-            stale = [n for n, buf in self._series.items() if buf[-1][0] < taken_at - self.max_age]
+            stale = [n for n, ring in self._series.items() if ring.last_time() < taken_at - self.max_age]
             for name in stale:
                 del self._series[name]
 
@@ -75,13 +111,14 @@ class History:
         return sorted(self._series)
 
     def points(self, name: str, seconds: float | None = None) -> list[tuple[float, float]]:
-        buf = self._series.get(name)
-        if not buf:
+        ring = self._series.get(name)
+        if not ring or not ring.size:
             return []
+        points = ring.points()
         if seconds is None:
-            return list(buf)
-        since = buf[-1][0] - seconds
-        return [p for p in buf if p[0] >= since]
+            return points
+        since = points[-1][0] - seconds
+        return [p for p in points if p[0] >= since]
 
 
 class Store:

@@ -205,6 +205,16 @@ def test_a_card_that_fails_to_render_does_not_break_the_stream(monkeypatch):
     assert "could not be drawn" in text and 'class="hostname"' in text
 
 
+def test_history_ring_keeps_the_newest_points_in_order_through_every_wrap():
+    from collections import deque
+    for length in (2, 3, 7):
+        h, reference = History(length=length), deque(maxlen=length)
+        for t in range(3 * length + 1):
+            h.add(float(t), {"x": t / 4})
+            reference.append((float(t), t / 4))
+            assert h.points("x") == list(reference), (length, t)
+
+
 def test_history_drops_series_that_stopped_arriving():
     h = History(length=100, max_age=60)
     h.add(0.0, {"network.vnet0.bytes_recv_per_s": 1.0, "cpu.percent": 5.0})
