@@ -315,11 +315,14 @@ def test_no_second_thread_for_a_channel_whose_last_attempt_is_stuck(tmp_path):
     stuck = threading.Event()
     r.thread = threading.Thread(target=stuck.wait, daemon=True)  # as a send stuck in a name lookup
     r.thread.start()
+    stuck_send = r.thread
     try:
-        before = threading.active_count()
+        before = set(threading.enumerate())  # other tests' threads may end meanwhile: not counted
         from monitor.notify.message import Message
         error = asyncio.run(c.notifier.attempt(r, Message("s", "b", "info")))
-        assert "has not returned yet" in error and threading.active_count() == before
+        started = [t.name for t in set(threading.enumerate()) - before]
+        assert "has not returned yet" in error and "notify-send" not in started, started
+        assert r.thread is stuck_send  # still waiting on the stuck one, none started beside it
         assert c.notifier.attempts[-1].ok is False
     finally:
         stuck.set()
