@@ -177,9 +177,6 @@ def main(argv: list[str] | None = None) -> None:
         create_app(settings), host=args.host, port=args.port,
         timeout_graceful_shutdown=2,  # open SSE streams must not hold a restart up
         log_level="info", log_config=LOGGING,
-        # asyncio's own loop, not uvloop: 2 MiB less RSS and no libuv thread pool (four threads),
-        # and the hot /api paths still answer faster than a bare app (bench/perf_idle.py).
-        loop="asyncio",
         ssl_certfile=args.ssl_certfile and str(args.ssl_certfile),
         ssl_keyfile=args.ssl_keyfile and str(args.ssl_keyfile),
     )

@@ -1,6 +1,6 @@
 """A bare FastAPI app served exactly like the console (uvicorn, one worker), as the benchmark floor.
 
-    python bench/bare_app.py PORT [--no-access-log] [--uvloop]
+    python bench/bare_app.py PORT [--no-access-log]
 
 No middleware. ``/hello`` is FastAPI's smallest answer; ``/json/{size}`` returns a dict whose
 JSON body is ``size`` bytes (the way a plain FastAPI endpoint answers: serialised per request),
@@ -46,7 +46,5 @@ async def bytes_body(size: int) -> Response:
 
 if __name__ == "__main__":
     # Access log on, as the console runs, unless asked (to measure what the log itself costs).
-    # asyncio's loop, as main.py runs the console (``--uvloop`` for uvicorn's default instead).
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info",
-                access_log="--no-access-log" not in sys.argv[2:],
-                loop="uvloop" if "--uvloop" in sys.argv[2:] else "asyncio")
+                access_log="--no-access-log" not in sys.argv[2:])
