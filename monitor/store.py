@@ -50,6 +50,19 @@ class Snapshot(Memoised):
                 return s
         return "ok"
 
+    def pending_of(self, area: str) -> list:
+        """The area's verdicts on their way to a worse state, worst first, then soonest (what a
+        card's title names). Worked out once per snapshot for every area, not in each card's
+        template: the template's select/sort filters were a quarter of a dashboard's rendering."""
+        def make() -> dict[str, list]:
+            by_area: dict[str, list] = {}
+            coming = [v for v in self.verdicts
+                      if getattr(v, "pending", None) and getattr(v, "pending_in", None) is not None]
+            for v in sorted(coming, key=lambda v: (v.pending, v.pending_in)):
+                by_area.setdefault(getattr(v, "area", None), []).append(v)
+            return by_area
+        return self.memo("pending_of", make).get(area, [])
+
 
 class Ring:
     """``length`` (time, value) points, oldest dropped first, in two arrays of doubles: 16 bytes

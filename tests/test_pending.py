@@ -69,3 +69,19 @@ def test_banner_and_card_show_the_pending_line(held, watched_page):
     assert page.locator("#memory .card-title .state").first.inner_text().strip().lower() == "ok"
     assert "critical in" in page.locator("#memory .card-title .card-pending").inner_text()
     watched_page.assert_clean()
+
+
+def test_a_cards_pending_is_its_areas_worst_then_soonest_and_nothing_else():
+    from types import SimpleNamespace as V
+
+    from monitor.store import Snapshot
+    verdicts = (V(area="disks", check="a", pending="warning", pending_in=5.0),
+                V(area="disks", check="b", pending="critical", pending_in=30.0),
+                V(area="disks", check="c", pending="critical", pending_in=10.0),
+                V(area="disks", check="d", pending=None, pending_in=None),
+                V(area="disks", check="e", pending="critical", pending_in=None),
+                V(area="memory", check="f", pending="warning", pending_in=1.0))
+    snap = Snapshot(seq=1, taken_at=0.0, areas={}, unavailable={}, verdicts=verdicts)
+    assert [v.check for v in snap.pending_of("disks")] == ["c", "b", "a"]
+    assert [v.check for v in snap.pending_of("memory")] == ["f"]
+    assert snap.pending_of("cpu") == []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
 _origin = [float(int(time.time()) // 3600 * 3600)]
@@ -65,8 +65,10 @@ def sparkline(points: Sequence[tuple[float, float]], label: str, hi: float | Non
     d = sparkline_path(points)
     zero = origin(points[-1][0])
     area = f"{d} L{points[-1][0] - zero:.1f},0 L{points[0][0] - zero:.1f},0 Z"
+    # The box and both paths are numbers, commas, spaces and the letters M, L, Z only (made
+    # above); the label is escaped. Markup.format's escaping formatter was a third of the cost.
+    label = escape(label)
     return Markup(
-        '<svg class="spark" viewBox="{box}" preserveAspectRatio="none" role="img" '
-        'aria-label="{label}"><title>{label}</title>'
-        '<path class="spark-area" d="{area}"/><path class="spark-line" d="{d}"/></svg>'
-    ).format(box=view_box(points, window, hi), label=label, area=area, d=d)
+        f'<svg class="spark" viewBox="{view_box(points, window, hi)}" preserveAspectRatio="none" '
+        f'role="img" aria-label="{label}"><title>{label}</title>'
+        f'<path class="spark-area" d="{area}"/><path class="spark-line" d="{d}"/></svg>')
