@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from monitor.node_read import NIC_FILES, PROC_FILES, read_host
 from tests.test_metrics_golden import literal_snapshot
 from views.exporters_node import host_families
-from views.metrics import SnapshotCollector
+from views.metrics_families import SnapshotCollector
 
 
 def median_ms(fn, rounds: int) -> float:

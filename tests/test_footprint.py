@@ -21,10 +21,13 @@ app = create_app(make_settings(tick=0.2, services_bus="unix:path=" + sys.argv[2]
 seen = {}
 with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
     time.sleep(0.8)  # ticks: every area collected, judged and recorded
-    for path in ("/dashboard", "/api/snapshot", "/api/logs?source=app", "/metrics", "/processes"):
+    for path in ("/dashboard", "/api/snapshot", "/api/logs?source=app", "/processes"):
         assert c.get(path).status_code == 200, path
     seen["at rest"] = {m: m in sys.modules and sys.modules[m] is not None
-                       for m in ("regex", "dbus_fast", "pydantic.v1")}
+                       for m in ("regex", "dbus_fast", "pydantic.v1", "prometheus_client")}
+    scrape = c.get("/metrics")
+    seen["scrape"] = [scrape.status_code, scrape.headers["content-type"].startswith("text/plain"),
+                      "node_load1 " in scrape.text, "prometheus_client" in sys.modules]
     found = c.get("/api/logs", params={"source": "app", "regex": "disk (full|gone)"})
     seen["regex answer"] = [l["message"] for l in found.json()["lines"]]
     seen["regex after a filter"] = "regex" in sys.modules
@@ -32,7 +35,7 @@ print(json.dumps(seen))
 """
 
 
-def test_regex_dbus_and_pydantic_v1_are_not_imported_until_used(tmp_path):
+def test_regex_dbus_prometheus_client_and_pydantic_v1_are_not_imported_until_used(tmp_path):
     log = tmp_path / "app.log"
     log.write_text("boot ok\ndisk full on /srv\nall quiet\n")
     no_bus = tmp_path / "no-such-bus"  # a host without systemd: no system bus socket
@@ -41,6 +44,9 @@ def test_regex_dbus_and_pydantic_v1_are_not_imported_until_used(tmp_path):
                        env={**os.environ, "SERVER_MONITOR_DATA_DIR": str(tmp_path / "data")})
     assert r.returncode == 0, r.stderr[-3000:]
     seen = json.loads(r.stdout.splitlines()[-1])
-    assert seen["at rest"] == {"regex": False, "dbus_fast": False, "pydantic.v1": False}, seen
+    assert seen["at rest"] == {"regex": False, "dbus_fast": False, "pydantic.v1": False,
+                               "prometheus_client": False}, seen
+    # the first scrape imports prometheus_client and answers in its text format
+    assert seen["scrape"] == [200, True, True, True], seen
     # the first filter imports regex, and filtering works as before
     assert seen["regex answer"] == ["disk full on /srv"] and seen["regex after a filter"], seen

@@ -41,7 +41,7 @@ def test_the_area_has_a_card(area):
 
 @pytest.mark.parametrize("area", AREAS, ids=AREA_IDS)
 def test_the_area_has_an_exporter_or_says_why_not(area):
-    from views.metrics import EXPORTERS
+    from views.metrics_families import EXPORTERS
     if area.no_exporter:
         assert area.name not in EXPORTERS, f"{area.name} has an exporter: drop no_exporter"
     else:
@@ -50,7 +50,7 @@ def test_the_area_has_an_exporter_or_says_why_not(area):
 
 
 def test_every_exporter_is_a_registered_area():
-    from views.metrics import EXPORTERS
+    from views.metrics_families import EXPORTERS
     assert set(EXPORTERS) <= set(BY_NAME)
 
 

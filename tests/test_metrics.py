@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.collectors import default_collectors
 from monitor.collectors.memory import MemoryCollector
-from views.metrics import SnapshotCollector
+from views.metrics_families import SnapshotCollector
 
 MEM = {"memory_percent": {"warning": 0.01, "critical": 100, "for": 0, "clear": 0}}
 
@@ -188,3 +188,19 @@ def test_two_devices_of_one_driver_are_two_series(make_client, tmp_path, monkeyp
     for fam in fams.values():  # no series anywhere repeats a label set (verdicts included)
         keys = [(s.name, tuple(sorted(s.labels.items()))) for s in fam.samples]
         assert len(keys) == len(set(keys)), fam.name
+
+
+def test_the_routes_content_types_are_prometheus_clients(make_client, tmp_path):
+    # views/metrics.py names both formats without importing prometheus_client (it is imported at
+    # the first scrape); the names must stay the library's, in the OpenAPI document and answers
+    from prometheus_client import CONTENT_TYPE_LATEST
+    from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
+
+    import views.metrics as route
+    assert (route.TEXT, route.OPENMETRICS) == (CONTENT_TYPE_LATEST, OPENMETRICS)
+    c = make_client(data_dir=tmp_path)
+    assert c.get("/metrics").headers["content-type"].startswith("text/plain; version=")
+    om = c.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert om.headers["content-type"].startswith(OPENMETRICS) and om.text.endswith("# EOF\n")
+    doc = c.get("/openapi.json").json()["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert set(doc) == {CONTENT_TYPE_LATEST, OPENMETRICS}

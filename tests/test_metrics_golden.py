@@ -37,7 +37,7 @@ from monitor.health import Judge
 from monitor.sampler import Snapshot
 from monitor.thresholds import Thresholds
 from tests.metrics_host import HOST
-from views.metrics import EXPORTERS, SnapshotCollector
+from views.metrics_families import EXPORTERS, SnapshotCollector
 
 GOLDEN = Path(__file__).parent / "golden" / "metrics.txt"
 TAKEN_AT = 1764150000.0  # 2025-11-26 09:40:00 UTC

@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from prometheus_client.core import Metric
 from pydantic import BaseModel, Field
 
 from monitor.notify import Notifier, notifier_of
 from monitor.notify.dispatcher import live_notifiers
 
-from .exporters import counter, gauge
 from .templating import env, templates
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 router = APIRouter(tags=["notifications"])
 MAINTENANCE_MAX = 7 * 24 * 60  # minutes: a week
@@ -177,6 +178,7 @@ class NotifyCollector:
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
+        from .exporters import counter, gauge  # at scrape time: views/metrics.py
         n = notifier_of(self.store)
         if n is None or not n.routes:
             return
