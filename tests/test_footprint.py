@@ -50,3 +50,25 @@ def test_regex_dbus_prometheus_client_and_pydantic_v1_are_not_imported_until_use
     assert seen["scrape"] == [200, True, True, True], seen
     # the first filter imports regex, and filtering works as before
     assert seen["regex answer"] == ["disk full on /srv"] and seen["regex after a filter"], seen
+
+
+ARENAS = """
+import ctypes, threading
+import main  # noqa: F401 - sets the arena limit at import
+def work():
+    kept = [bytearray(3000) for _ in range(200)]  # above pymalloc's 512 bytes: glibc's malloc
+    barrier.wait()
+barrier = threading.Barrier(4)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def test_threads_share_one_malloc_arena(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    r = subprocess.run([sys.executable, "-c", ARENAS], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60, check=False, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr.count("Arena ") == 1, r.stderr
