@@ -35,24 +35,9 @@ sys.modules.setdefault("pydantic.v1", None)
 # deferred, that validator is built at the parameter's first request, outside FastAPI's filter.
 warnings.filterwarnings("ignore", category=pydantic.warnings.UnsupportedFieldAttributeWarning)
 
+from monitor import malloc
 
-def one_malloc_arena() -> None:
-    """glibc gives each thread that allocates its own arena (up to 8 per core); the console's
-    dozen threads (collectors, judge, statvfs, history writes) each kept one partly touched:
-    1.3 MiB of RSS (one display, 90 s, MALLOC_ARENA_MAX=1 beside the default). Every thread
-    allocates under the GIL, so sharing the main arena costs no waiting. Set before any thread
-    starts; skipped where the C library is not glibc or the operator set MALLOC_ARENA_MAX."""
-    import ctypes
-    import os
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return
-    try:
-        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX (malloc.h)
-    except (OSError, AttributeError):
-        pass
-
-
-one_malloc_arena()
+malloc.one_arena()  # before any thread starts (monitor/malloc.py)
 
 import uvicorn
 import uvicorn.server
@@ -133,12 +118,15 @@ def create_app(settings: Settings | None = None,
         task = asyncio.create_task(sampler.run(), name="sampler")
         app.state.notifier.start(task)  # notifications (monitor/notify/): stop with the sampler
         recorder = Recorder(store, collectors, app.state.history).start()  # history.sqlite
+        trimmer = asyncio.create_task(malloc.trim_every(), name="malloc-trim")  # RSS after bursts
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, trimmer):
+                t.cancel()
+            for t in (task, trimmer):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
             await recorder.stop()  # writes the minute in progress
             sampler.close()  # and every collector's close()
             judge.events.close()  # open events keep their peak so far across the restart

@@ -15,16 +15,15 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-02, ``--seconds 60 --minutes 10 --tree "before (7823b73)=<git archive
-of 7823b73>"``, load average 2.3 at the start):
+Sample (2 cores, 2026-12-02, ``--seconds 60 --minutes 10 --tree "before (ae2dad6)=<git archive
+of ae2dad6>"``, load average 0.24 at the start):
                                 idle %     1 display %   20 displays %  RSS MiB @13min
-    this tree                     0.70            0.92            1.23           77.13
-    before (7823b73)              1.53            1.63            2.12           77.02
+    this tree                     0.52            0.83            1.02           65.96
+    before (ae2dad6)              0.52            0.90            1.07           67.87
     endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
-    bare /json/521                           7715     1.07     3.06        0
-    this tree /api/cpu                      11242     0.74     2.32        0    1.46    1.29
-    before (7823b73) /api/cpu                4703     1.87     5.44        0    0.61    0.54
-    this tree /api/cpu (no access log)      13428     0.63     1.80        0    1.26    1.10
+    bare /json/518                           8687     0.99     2.60        0
+    this tree /api/cpu                      14236     0.60     1.70        0    1.64    1.48
+    this tree /api/cpu (no access log)      14487     0.60     1.52        0    1.20    1.11
 """
 from __future__ import annotations
 

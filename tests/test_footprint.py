@@ -72,3 +72,28 @@ def test_threads_share_one_malloc_arena(tmp_path):
                        timeout=60, check=False, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stderr.count("Arena ") == 1, r.stderr
+
+
+TRIM = """
+import json
+from monitor import malloc
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+blocks = [bytearray(3000) for _ in range(20000)]  # 60 MB on glibc's heap (above pymalloc's size)
+top = bytearray(3000)  # allocated last: the heap's top stays in use, so free() cannot shrink it
+before = rss()
+del blocks
+freed = rss()
+released = malloc.trim()
+print(json.dumps([before, freed, rss(), released]))
+"""
+
+
+def test_trim_gives_the_heaps_free_middle_back():
+    r = subprocess.run([sys.executable, "-c", TRIM], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    before, freed, trimmed, released = json.loads(r.stdout)
+    assert freed > before - 20 * 2**20  # free() alone kept most of it resident
+    assert released and trimmed < freed - 40 * 2**20, (before, freed, trimmed)
