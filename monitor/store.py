@@ -58,7 +58,7 @@ class Snapshot(Memoised):
             by_area: dict[str, list] = {}
             coming = [v for v in self.verdicts
                       if getattr(v, "pending", None) and getattr(v, "pending_in", None) is not None]
-            for v in sorted(coming, key=lambda v: (v.pending, v.pending_in)):
+            for v in sorted(coming, key=lambda v: (v.pending != "critical", v.pending_in)):
                 by_area.setdefault(getattr(v, "area", None), []).append(v)
             return by_area
         return self.memo("pending_of", make).get(area, [])
