@@ -183,6 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     config = uvicorn.Config(
         create_app(settings), host=args.host, port=args.port,
         timeout_graceful_shutdown=2,  # open SSE streams must not hold a restart up
+        # The stdlib loop, not uvloop: at one tick a second and a few viewers it costs the same
+        # CPU (idle 0.48 % against 0.52 %, one display 0.82 % against 0.87 %, side by side) and
+        # 2.5 MiB less RSS (uvloop's library and its heap). uvloop serves /api/cpu 7 % faster
+        # at saturation (13,700 req/s against 12,800); `uvicorn main:app --loop uvloop` for that.
+        loop="asyncio",
         log_level="info", log_config=LOGGING,
         ssl_certfile=args.ssl_certfile and str(args.ssl_certfile),
         ssl_keyfile=args.ssl_keyfile and str(args.ssl_keyfile),

@@ -1,4 +1,5 @@
-"""A bare FastAPI app served exactly like the console (uvicorn, one worker), as the benchmark floor.
+"""A bare FastAPI app served exactly like the console (uvicorn, httptools, the stdlib loop, one
+worker), as the benchmark floor.
 
     python bench/bare_app.py PORT [--no-access-log]
 
@@ -46,5 +47,5 @@ async def bytes_body(size: int) -> Response:
 
 if __name__ == "__main__":
     # Access log on, as the console runs, unless asked (to measure what the log itself costs).
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info",
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info", loop="asyncio",
                 access_log="--no-access-log" not in sys.argv[2:])

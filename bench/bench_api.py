@@ -2,8 +2,8 @@
 
 Usage: .venv/bin/python bench/bench_api.py [--seconds 10] [--connections 10]
 
-Needs wrk (apt-get install wrk). Both servers run under uvicorn with its standard extras
-(httptools + uvloop), one worker, access log on for the console as in production. The console
+Needs wrk (apt-get install wrk). Both servers run under uvicorn with httptools and the stdlib
+asyncio loop (as main.py serves), one worker, access log on for the console as in production. The console
 answers from bytes made once per snapshot, so it should stay within 2x of the bare endpoint.
 """
 from __future__ import annotations
