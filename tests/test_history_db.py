@@ -198,3 +198,40 @@ def test_two_writers_on_one_file_add_the_same_new_series(tmp_path):
     b.write_many(generated(m - 1, 1, ["network.veth9.bytes_recv_per_s"]))  # b had not seen it
     assert not a.moved_aside and not b.moved_aside and not list(tmp_path.glob("*.corrupt-*"))
     assert len(a.buckets("network.veth9.bytes_recv_per_s", (m - 3) * 60, m * 60, 60)) == 2
+
+
+CACHE_PROBE = """
+import ctypes, json, sqlite3, sys, time
+from pathlib import Path
+from monitor.history.db import HistoryDB, Minute
+# SQLite's own allocation counter, from the library this interpreter's sqlite3 module runs on
+lib = next(line.split()[-1] for line in open("/proc/self/maps") if "libsqlite3" in line)
+used = ctypes.CDLL(lib).sqlite3_memory_used
+used.restype = ctypes.c_int64
+db = HistoryDB(Path(sys.argv[1]), keep_days=30)
+db.open()
+names = [f"series{i}.percent" for i in range(60)]
+last = int(time.time() // 60)
+for day in range(3):  # three days of a busy host's minutes, then a day's chart of each series
+    first = last - (3 - day) * 1440
+    db.write_many([Minute(m, {n: (1.0, 2.0, 3.0, 60) for n in names}) for m in range(first, first + 1440)])
+for n in names:
+    db.buckets(n, (last - 1440) * 60, last * 60, 300)
+print(json.dumps([used(), db.size()]))
+"""
+
+
+def test_the_page_cache_stays_small_while_the_file_grows(tmp_path):
+    """SQLite's default cache (2 MB) fills as the file grows and stays resident; capped at
+    512 KiB, what SQLite holds stays well below that default while the file is 8 MB."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    r = subprocess.run([sys.executable, "-c", CACHE_PROBE, str(tmp_path / "history.sqlite")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    held, size = json.loads(r.stdout)
+    assert size > 6 * 2**20  # the cache could have filled many times over
+    assert 0 < held < 1.2 * 2**20, (held, size)
