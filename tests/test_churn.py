@@ -39,3 +39,27 @@ def test_sse_churn_leaves_no_tasks_or_memory_behind(spawn_server):
     # ticks (the stream skips to the newest snapshot; it never waits on a slow client).
     assert max(tally.gaps) < 3.0, max(tally.gaps)
     assert after["ticks"] > 0 and after["tick_lag_p99"] < 1.0, after  # the tick loop never stalled
+
+
+def test_a_stream_that_ticks_often_needs_no_keepalive_task(spawn_server):
+    """A stream sends a tick every second: a keep-alive ping task per connection would only
+    cost memory (one task in five). One that sends every 30th tick (30 s) keeps its ping."""
+    import socket
+    import time
+
+    server = spawn_server()
+    url, auth = server.url, server.headers
+    base = settle(url, auth, console_stats(url, auth)["tasks"])["tasks"]
+
+    def tasks_with_stream(every: int) -> int:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(f"GET /stream?every={every} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Authorization: {auth['Authorization']}\r\n\r\n".encode())
+            assert b"200 OK" in s.recv(65536)  # headers, then the stream is running
+            time.sleep(0.5)
+            return console_stats(url, auth)["tasks"] - base
+
+    every_tick = tasks_with_stream(1)
+    settle(url, auth, base)
+    every_30 = tasks_with_stream(30)
+    assert every_30 == every_tick + 1, (every_tick, every_30)

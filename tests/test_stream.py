@@ -53,12 +53,28 @@ def test_stream_pushes_each_card_every_tick(live_server):
 
 
 def test_a_client_is_sent_only_the_cards_that_changed_since_it_last_got_them():
-    from views.stream import Unsent
+    from views.stream import Parts, Unsent
     unsent = Unsent()
     tick = lambda n: ("tick", b"event: tick\ndata: %d\n\n" % n)  # noqa: E731
-    first = (("cpu", b"cpu-1"), ("processes", b"proc-1"), tick(1))
+    first = Parts((("cpu", b"cpu-1"), ("processes", b"proc-1"), tick(1)))
     assert unsent(first) == b"cpu-1proc-1" + tick(1)[1]  # a new client: everything
-    assert unsent((("cpu", b"cpu-2"), ("processes", b"proc-1"), tick(2))) == b"cpu-2" + tick(2)[1]
-    assert unsent((("cpu", b"cpu-2"), ("processes", b"proc-1"), tick(3))) == tick(3)[1]
-    assert unsent((("cpu", b"cpu-1"), ("processes", b"proc-2"), tick(4))) == b"cpu-1proc-2" + tick(4)[1]
+    assert unsent(Parts((("cpu", b"cpu-2"), ("processes", b"proc-1"), tick(2)))) == b"cpu-2" + tick(2)[1]
+    assert unsent(Parts((("cpu", b"cpu-2"), ("processes", b"proc-1"), tick(3)))) == tick(3)[1]
+    assert unsent(Parts((("cpu", b"cpu-1"), ("processes", b"proc-2"), tick(4)))) == b"cpu-1proc-2" + tick(4)[1]
     assert Unsent()(first) == unsent.__class__()(first)  # each client its own memory
+
+
+def test_clients_that_saw_the_same_cards_share_one_body():
+    """200 displays must not mean 200 copies of a tick's 25 KiB: clients in step are sent the
+    same bytes object; one that missed a change gets its own join, with the change in it."""
+    from views.stream import Parts, Unsent
+    tick = lambda n: ("tick", b"event: tick\ndata: %d\n\n" % n)  # noqa: E731
+    one = Parts((("cpu", b"cpu-1"), ("disks", b"disks-1"), tick(1)))
+    two = Parts((("cpu", b"cpu-2"), ("disks", b"disks-1"), tick(2)))
+    clients = [Unsent() for _ in range(3)]
+    firsts = [c(one) for c in clients[:2]]
+    assert firsts[0] is firsts[1] and firsts[0] == b"cpu-1disks-1" + tick(1)[1]
+    seconds = [c(two) for c in clients]  # the third connects now: it has seen nothing
+    assert seconds[0] is seconds[1] and seconds[0] == b"cpu-2" + tick(2)[1]
+    assert seconds[2] == b"cpu-2disks-1" + tick(2)[1]
+    assert len(two.joins) == 2
