@@ -2,13 +2,16 @@
 the failed card drawn as markup."""
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
 
+import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import AUTH, ROOT
 
 
 def test_a_page_and_a_card_may_share_a_name():
@@ -75,3 +78,67 @@ def test_a_failed_card_is_markup_on_a_full_page(client, monkeypatch):
     assert "&lt;p class" not in html and "&lt;h2" not in html
     failed = cards.render_card(client.app.state.store, client.app.state.store.latest, "memory")
     assert type(failed).__name__ == "Markup"
+
+
+COMPILED = """
+import json, sys
+from pathlib import Path
+from views import templating
+from views.templating import compile_all, env
+directory = Path(sys.argv[1])
+compile_all(directory)
+compiled = []
+real = env.compile
+env.compile = lambda *a, **k: compiled.append(a[1]) or real(*a, **k)
+for name in env.list_templates():
+    env.get_template(name)
+print(json.dumps({"templates": len(env.list_templates()), "compiled here": compiled,
+                  "files": len(list(directory.glob("*.cache"))),
+                  "mode": directory.is_dir() and oct(directory.stat().st_mode & 0o777),
+                  "cache": type(env.bytecode_cache).__name__}))
+"""
+
+
+def compiled_in_a_fresh_console(directory) -> dict:
+    r = subprocess.run([sys.executable, "-c", COMPILED, str(directory)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def test_templates_are_compiled_in_a_child_and_loaded_compiled(tmp_path):
+    """Compiling leaves the compiler's garbage in the long-running process (issue 19): at start
+    a child compiles every template into data_dir/templates, and the console compiles none."""
+    seen = compiled_in_a_fresh_console(tmp_path / "templates")
+    assert seen["templates"] > 10 and seen["files"] == seen["templates"], seen
+    assert seen["compiled here"] == [] and seen["cache"] == "CompiledCache", seen
+    assert seen["mode"] == "0o700", seen  # what is there is run as code: the console's user only
+
+
+def test_a_damaged_cache_is_compiled_again_and_an_unusable_one_is_no_cache(tmp_path):
+    directory = tmp_path / "templates"
+    compiled_in_a_fresh_console(directory)
+    damaged = sorted(directory.glob("*.cache"))
+    for i, f in enumerate(damaged[:3]):  # truncated mid-header, mid-checksum, mid-code
+        f.write_bytes(f.read_bytes()[: (2, 12, 60)[i]])
+    (directory / "written-by-the-child").touch()
+    directory.chmod(0o500)  # the child cannot write its repairs: they are compiled in process
+    try:
+        seen = compiled_in_a_fresh_console(directory)
+    finally:
+        directory.chmod(0o700)
+    if os.geteuid() != 0:  # root writes through 0500; either way the damaged three are recompiled
+        assert len(seen["compiled here"]) == 3, seen
+    assert len(seen["compiled here"]) <= 3, seen
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("not a directory")
+    seen = compiled_in_a_fresh_console(blocked / "templates")
+    assert seen["cache"] == "NoneType" and len(seen["compiled here"]) == seen["templates"], seen
+
+
+def test_the_console_started_by_main_keeps_its_compiled_templates_in_its_data_dir(spawn_server,
+                                                                                 tmp_path):
+    data = tmp_path / "data"
+    server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(data)})
+    assert httpx.get(server.url + "/dashboard", headers=AUTH, timeout=10).status_code == 200
+    assert len(list((data / "templates").glob("*.cache"))) > 10

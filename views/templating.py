@@ -16,9 +16,13 @@ views/health.py, which imports this module: they are looked up when called).
 """
 from __future__ import annotations
 
+import logging
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, PrefixLoader
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
@@ -65,3 +69,63 @@ def card_macro(name: str):
 env.filters.update(FILTERS)
 env.globals.update(sparkline=sparkline, health_card=health_card, limits=limits,
                    title=card_macro("title"), missing=card_macro("missing"))
+
+
+log = logging.getLogger("server_monitor.templates")
+
+
+class CompiledCache(FileSystemBytecodeCache):
+    """Compiled templates on disk (jinja's bytecode cache). Compiling a template in the
+    long-running process leaves the compiler's garbage behind as RSS: the 16 templates of one
+    display cost 1.4 MiB compiled here, 0.3 MiB loaded compiled (issue 19). ``precompile`` runs
+    in a short-lived child at start; a template whose source changed is compiled again (jinja
+    checks the source's checksum and the Python version). A cache that cannot be read or
+    written is no cache: the template is compiled here, as without one."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+            bucket.reset()  # unreadable or truncated: compiled here instead
+            log.debug("template cache: %s", exc)
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            log.debug("template cache: %s", exc)
+
+
+def use_compiled(directory: Path) -> None:
+    """Load templates compiled into ``directory`` (data_dir/templates: the console's own user
+    only, as the token beside it: what is there is run as code)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+    except OSError as exc:
+        log.info("template cache %s unusable (%s): templates are compiled in process", directory, exc)
+        return
+    env.bytecode_cache = CompiledCache(str(directory))
+
+
+def compile_all(directory: Path, timeout: float = 30.0) -> None:
+    """Compile every template into ``directory`` in a child process, so none is compiled here."""
+    use_compiled(directory)
+    if env.bytecode_cache is None:
+        return
+    code = "import sys; from views.templating import precompile; precompile(sys.argv[1])"
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(directory)], cwd=ROOT,
+                              capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.info("templates not precompiled (%s): compiled in process when first used", exc)
+        return
+    if done.returncode != 0:
+        log.info("templates not precompiled: %s", done.stderr.decode(errors="replace")[-500:])
+
+
+def precompile(directory: str) -> None:
+    """The child's side of ``compile_all``: every template compiled and written to the cache."""
+    use_compiled(Path(directory))
+    for name in env.list_templates():
+        env.get_template(name)
