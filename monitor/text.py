@@ -39,11 +39,13 @@ from __future__ import annotations
 
 import re
 
-# Code points shown as escapes. Surrogates are handled by the same table (-> U+FFFD).
+# Code points shown as escapes.
 _ESCAPED = [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0),
             0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _TABLE: dict[int, str] = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _ESCAPED}
-_TABLE.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))
+# Surrogates (only a str can hold one) become U+FFFD by a regex, not by 2,048 more entries in
+# the table: those were 140 KiB of every console's memory (issue 19).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Anything that needs the table. ASCII text only has to be checked for C0 and DEL.
 _NEEDS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
@@ -77,6 +79,8 @@ def clean_cut(s: str | bytes, limit: int | None = None) -> tuple[str, bool]:
         s = bytes(s).decode("utf-8", errors="replace")  # a cut through a character: one U+FFFD
     needs = _NEEDS_ASCII if s.isascii() else _NEEDS
     if needs.search(s) is not None:
+        if needs is _NEEDS:
+            s = _SURROGATE.sub("\ufffd", s)
         s = s.translate(_TABLE)
         if limit is not None and len(s) > limit:  # escapes are longer than what they stand for
             s = _STUMP.sub("", s[:limit])

@@ -186,6 +186,31 @@ def test_sparkline_draws_in_data_units_and_the_view_box_picks_the_window():
     assert sparkline_path([(t0, -3.0)]) == "M1000.0,-0"  # below zero is drawn at zero
 
 
+def test_formatted_points_are_kept_for_a_few_windows_not_for_ever(monkeypatch):
+    """A wall display left open an afternoon: three series ticking for two hours keep what a
+    few 5-minute windows draw, and each text is still made once while it is on screen (issue 19:
+    one cache for every point grew 0.1 MiB a minute)."""
+    from views import charts
+    texts = charts.PointTexts()
+    monkeypatch.setattr(charts, "_texts", texts)
+    formatted = []
+    monkeypatch.setattr(texts, "format", lambda *a: formatted.append(a) or charts.PointTexts.format(*a))
+    t0 = charts.origin(1_800_000_000.0) + 10
+    rings = {name: [] for name in ("cpu", "memory", "disk")}
+    distinct = set()  # (time, value): two series at the same value share a text
+    for tick in range(7200):
+        for i, points in enumerate(rings.values()):
+            points.append((t0 + tick, float((tick * (i + 3)) % 97)))
+            distinct.add(points[-1])
+            del points[:-300]
+            d = sparkline_path(points)
+    kept = len(texts.current) + len(texts.older)
+    assert kept <= 4 * 3 * 300, kept  # a few windows of three series, not 3 x 7,200 points
+    assert d.endswith(f" L7209.0,-{(7199 * 5) % 97:g}"), d[-40:]  # x from the origin, y = -value
+    # Each point is formatted once: a new period moves the points still on screen across.
+    assert len(formatted) == len(distinct), (len(formatted), len(distinct))
+
+
 def test_sparkline_markup_is_numbers_only_and_labelled():
     svg = str(sparkline([(0, 1.0), (1, 2.0)], 'cpu <script>', hi=None))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and 'class="spark"' in svg

@@ -5,7 +5,7 @@ value (SVG's y grows downwards), and the ``viewBox`` picks the window: the last 
 seconds, from 0 to the top of the scale (``preserveAspectRatio="none"`` stretches it to the
 card; ``vector-effect: non-scaling-stroke`` in app.css keeps the line's width). So a point's
 text never changes once written, however the window slides or the scale changes, and it is
-formatted once (``_text``) rather than once per tick per viewer scope: the ten sparklines of a
+formatted once (``PointTexts``) rather than once per tick per viewer scope: the ten sparklines of a
 dashboard were half the cost of rendering its cards (bench/perf_idle.py).
 """
 from __future__ import annotations
@@ -17,8 +17,47 @@ from markupsafe import Markup, escape
 
 ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
 _origin = [float(int(time.time()) // 3600 * 3600)]
-_texts: dict[tuple[float, float], str] = {}
-TEXTS_MAX = 50_000  # formatted points kept (ten series of 300 points use 3,000)
+
+
+class PointTexts:
+    """Formatted points, kept while a sparkline may still draw them. Every sparkline shows at
+    most the last ``PERIOD`` seconds, so a point formatted two periods ago is drawn by none:
+    the texts used in this period and in the one before are kept, older ones dropped: at most
+    four windows of what the host's cards draw. One cache for all points grew by every new
+    point (ten sparklines at a 1 s tick: 600 a minute, 0.1 MiB) until its cap of 50,000."""
+
+    PERIOD = 300.0  # s: the sparklines' window (partials/*.html draw ``points(name, 300)``)
+    MAX = 50_000  # a bound whatever the clock does (ten series of 300 points use 3,000)
+
+    def __init__(self) -> None:
+        self.current: dict[tuple[float, float], str] = {}
+        self.older: dict[tuple[float, float], str] = {}
+        self.since = 0.0  # data time the current period began
+
+    def text(self, t: float, v: float, zero: float) -> str:
+        key = (t, v)
+        text = self.current.get(key)
+        if text is None:
+            text = self.older.get(key) or self.format(t, v, zero)
+            if len(self.current) >= self.MAX:
+                self.clear()
+            self.current[key] = text
+        return text
+
+    @staticmethod
+    def format(t: float, v: float, zero: float) -> str:
+        return f"{t - zero:.1f},{-max(v, 0.0):.6g}"
+
+    def roll(self, now: float) -> None:
+        """A new period at ``now`` (the newest point's time); a clock set back starts one too."""
+        if not 0.0 <= now - self.since < self.PERIOD:
+            self.older, self.current, self.since = self.current, {}, now
+
+    def clear(self) -> None:
+        self.current, self.older = {}, {}
+
+
+_texts = PointTexts()
 
 
 def origin(now: float) -> float:
@@ -29,22 +68,14 @@ def origin(now: float) -> float:
     return _origin[0]
 
 
-def _text(t: float, v: float, zero: float) -> str:
-    key = (t, v)
-    text = _texts.get(key)
-    if text is None:
-        if len(_texts) >= TEXTS_MAX:
-            _texts.clear()
-        text = _texts[key] = f"{t - zero:.1f},{-max(v, 0.0):.6g}"
-    return text
-
-
 def sparkline_path(points: Sequence[tuple[float, float]]) -> str:
     """SVG path data for (time, value) points in data units (see the module's docstring)."""
     if not points:
         return ""
     zero = origin(points[-1][0])
-    return "M" + " L".join([_text(t, v, zero) for t, v in points])
+    _texts.roll(points[-1][0])
+    text = _texts.text
+    return "M" + " L".join([text(t, v, zero) for t, v in points])
 
 
 def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | None = 100.0) -> str:
