@@ -11,6 +11,7 @@ dashboard were half the cost of rendering its cards (bench/perf_idle.py).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -20,41 +21,38 @@ _origin = [float(int(time.time()) // 3600 * 3600)]
 
 
 class PointTexts:
-    """Formatted points, kept while a sparkline may still draw them. Every sparkline shows at
-    most the last ``PERIOD`` seconds, so a point formatted two periods ago is drawn by none:
-    the texts used in this period and in the one before are kept, older ones dropped: at most
-    four windows of what the host's cards draw. One cache for all points grew by every new
-    point (ten sparklines at a 1 s tick: 600 a minute, 0.1 MiB) until its cap of 50,000."""
+    """Formatted points, kept while a sparkline still draws them: every sparkline shows the
+    last ``WINDOW`` seconds, so a point older than that is dropped (oldest first: points are
+    added as they arrive, so the oldest are at the front). One cache for every point grew by
+    each new one (ten sparklines at a 1 s tick: 600 points, 0.1 MiB, a minute) up to 50,000."""
 
-    PERIOD = 300.0  # s: the sparklines' window (partials/*.html draw ``points(name, 300)``)
+    WINDOW = 300.0  # s: the sparklines' window (partials/*.html draw ``points(name, 300)``)
     MAX = 50_000  # a bound whatever the clock does (ten series of 300 points use 3,000)
 
     def __init__(self) -> None:
-        self.current: dict[tuple[float, float], str] = {}
-        self.older: dict[tuple[float, float], str] = {}
-        self.since = 0.0  # data time the current period began
+        self.texts: OrderedDict[tuple[float, float], str] = OrderedDict()
 
     def text(self, t: float, v: float, zero: float) -> str:
         key = (t, v)
-        text = self.current.get(key)
+        text = self.texts.get(key)
         if text is None:
-            text = self.older.get(key) or self.format(t, v, zero)
-            if len(self.current) >= self.MAX:
-                self.clear()
-            self.current[key] = text
+            if len(self.texts) >= self.MAX:
+                self.texts.clear()
+            text = self.texts[key] = self.format(t, v, zero)
         return text
 
     @staticmethod
     def format(t: float, v: float, zero: float) -> str:
         return f"{t - zero:.1f},{-max(v, 0.0):.6g}"
 
-    def roll(self, now: float) -> None:
-        """A new period at ``now`` (the newest point's time); a clock set back starts one too."""
-        if not 0.0 <= now - self.since < self.PERIOD:
-            self.older, self.current, self.since = self.current, {}, now
+    def drop_before(self, t: float) -> None:
+        """Forget the points before ``t`` (a clock set back leaves them to ``MAX``)."""
+        texts = self.texts
+        while texts and next(iter(texts))[0] < t:
+            texts.popitem(last=False)
 
     def clear(self) -> None:
-        self.current, self.older = {}, {}
+        self.texts.clear()
 
 
 _texts = PointTexts()
@@ -73,7 +71,7 @@ def sparkline_path(points: Sequence[tuple[float, float]]) -> str:
     if not points:
         return ""
     zero = origin(points[-1][0])
-    _texts.roll(points[-1][0])
+    _texts.drop_before(points[-1][0] - PointTexts.WINDOW)
     text = _texts.text
     return "M" + " L".join([text(t, v, zero) for t, v in points])
 
