@@ -15,15 +15,16 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-02, ``--seconds 60 --minutes 10 --tree "before (ae2dad6)=<git archive
-of ae2dad6>"``, load average 0.24 at the start):
+Sample (2 cores, 2026-12-03, ``--seconds 60 --minutes 10 --tree "before (1edad36)=<git archive
+of 1edad36>"``, load average 0.09 at the start; this machine ran slower that hour than the day before
+(the bare app: 6,582 req/s against 8,687 for the same endpoint on 2026-12-02)):
                                 idle %     1 display %   20 displays %  RSS MiB @13min
-    this tree                     0.52            0.83            1.02           65.96
-    before (ae2dad6)              0.52            0.90            1.07           67.87
+    this tree                     0.75            1.12            1.27           62.12
+    before (1edad36)              0.75            1.17            1.25           62.60
     endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
-    bare /json/518                           8687     0.99     2.60        0
-    this tree /api/cpu                      14236     0.60     1.70        0    1.64    1.48
-    this tree /api/cpu (no access log)      14487     0.60     1.52        0    1.20    1.11
+    bare /json/528                           6582     1.41     2.38        0
+    this tree /api/cpu                       8024     1.21     3.52        0    1.22    1.42
+    this tree /api/cpu (no access log)       8596     1.16     2.86        0    1.19    1.16
 """
 from __future__ import annotations
 
