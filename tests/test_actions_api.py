@@ -92,7 +92,13 @@ def target():
     procs: list[subprocess.Popen] = []
 
     def start(*argv: str) -> tuple[subprocess.Popen, float]:
-        p = subprocess.Popen(list(argv or ("sleep", "60")), start_new_session=True)
+        # A runner started under nohup ignores SIGHUP, and exec keeps what is ignored: the
+        # target must take the signals the tests send as any process would.
+        hup = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        try:
+            p = subprocess.Popen(list(argv or ("sleep", "60")), start_new_session=True)
+        finally:
+            signal.signal(signal.SIGHUP, hup)
         procs.append(p)
         return p, psutil.Process(p.pid).create_time()
 
