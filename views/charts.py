@@ -86,7 +86,7 @@ def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | N
 
 
 def sparkline(points: Sequence[tuple[float, float]], label: str, hi: float | None = 100.0,
-              window: float = 300) -> Markup:
+              window: float = PointTexts.WINDOW) -> Markup:
     """An accessible inline SVG: the line, a filled area under it, and a text title."""
     if len(points) < 2:
         return Markup('<svg class="spark spark-empty" viewBox="0 0 300 48" role="img" '
