@@ -116,7 +116,8 @@ def create_app(settings: Settings | None = None,
         sampler = Sampler(store, collectors, settings.tick, settings.collector_timeout, judge=judge)
         await sampler.sample_once()  # views never see "no data yet"
         task = asyncio.create_task(sampler.run(), name="sampler")
-        app.state.notifier.start(task)  # notifications (monitor/notify/): stop with the sampler
+        if app.state.notifier is not None:  # notifications configured (views/notifications.py)
+            app.state.notifier.start(task)  # its tasks stop with the sampler's
         recorder = Recorder(store, collectors, app.state.history).start()  # history.sqlite
         trimmer = asyncio.create_task(malloc.trim_every(), name="malloc-trim")  # RSS after bursts
         try:

@@ -271,12 +271,13 @@ def test_without_prometheus_url_the_page_says_how_and_nothing_is_loaded(client):
     assert 'href="/fleet"' not in client.get("/dashboard").text
     stream = client.get("/fleet/stream")
     assert stream.status_code == 404 and "set prometheus_url" in stream.text
-    # A console without a fleet pays nothing: no poller, and httpx is never imported.
+    # A console without a fleet pays nothing: no poller, and neither httpx nor the fleet's
+    # modules are imported (issue 19).
     code = ("import sys; from main import create_app; from monitor.settings import Settings;"
             "app = create_app(Settings(token='t' * 32)); assert app.state.fleet is None;"
-            "print('httpx' in sys.modules)")
+            "print([m in sys.modules for m in ('httpx', 'monitor.fleet', 'monitor.fleet_poll')])")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert run.stdout.strip() == "False", run.stdout + run.stderr
+    assert run.stdout.strip() == "[False, False, False]", run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("bad", ["ftp://prom:9090", "javascript:alert(1)", "127.0.0.1:9090",

@@ -24,7 +24,8 @@ with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
     for path in ("/dashboard", "/api/snapshot", "/api/logs?source=app", "/processes"):
         assert c.get(path).status_code == 200, path
     seen["at rest"] = {m: m in sys.modules and sys.modules[m] is not None
-                       for m in ("regex", "dbus_fast", "pydantic.v1", "prometheus_client")}
+                       for m in ("regex", "dbus_fast", "pydantic.v1", "prometheus_client",
+                                 "monitor.notify.dispatcher", "monitor.fleet_poll", "monitor.actions")}
     scrape = c.get("/metrics")
     seen["scrape"] = [scrape.status_code, scrape.headers["content-type"].startswith("text/plain"),
                       "node_load1 " in scrape.text, "prometheus_client" in sys.modules]
@@ -35,7 +36,9 @@ print(json.dumps(seen))
 """
 
 
-def test_regex_dbus_prometheus_client_and_pydantic_v1_are_not_imported_until_used(tmp_path):
+def test_what_only_a_feature_needs_is_not_imported_until_used(tmp_path):
+    """regex (a log filter), dbus_fast (a system bus), pydantic.v1 (never), prometheus_client (a
+    scrape); notifications, the fleet and actions are off in these settings, as by default."""
     log = tmp_path / "app.log"
     log.write_text("boot ok\ndisk full on /srv\nall quiet\n")
     no_bus = tmp_path / "no-such-bus"  # a host without systemd: no system bus socket
@@ -45,7 +48,8 @@ def test_regex_dbus_prometheus_client_and_pydantic_v1_are_not_imported_until_use
     assert r.returncode == 0, r.stderr[-3000:]
     seen = json.loads(r.stdout.splitlines()[-1])
     assert seen["at rest"] == {"regex": False, "dbus_fast": False, "pydantic.v1": False,
-                               "prometheus_client": False}, seen
+                               "prometheus_client": False, "monitor.notify.dispatcher": False,
+                               "monitor.fleet_poll": False, "monitor.actions": False}, seen
     # the first scrape imports prometheus_client and answers in its text format
     assert seen["scrape"] == [200, True, True, True], seen
     # the first filter imports regex, and filtering works as before

@@ -8,7 +8,8 @@ import pytest
 
 from monitor.events import EventLog
 from monitor.health import Judge
-from monitor.notify import Notifier, NotifySettings
+from monitor.notify.dispatcher import Notifier
+from monitor.notify.settings import NotifySettings
 from monitor.notify.changes import Item, Watcher
 from monitor.thresholds import Thresholds
 from tests.test_health import disks, fs, memory, processes, row, snap
@@ -254,15 +255,26 @@ import json, sys, time
 from fastapi.testclient import TestClient
 from main import create_app
 from tests.conftest import make_settings
+from tests.conftest import AUTH
 app = create_app(make_settings(tick=0.2, notify=json.loads(sys.argv[1])))
-with TestClient(app, base_url="http://127.0.0.1"):
+seen = {}
+with TestClient(app, base_url="http://127.0.0.1", headers=AUTH) as c:
     time.sleep(0.6)
-print(json.dumps({m: m in sys.modules for m in ("apprise",)}))
+    assert c.get("/dashboard").status_code == 200 and c.get("/metrics").status_code == 200
+    seen["running"] = {m: m in sys.modules for m in ("apprise", "monitor.notify.dispatcher")}
+    # unconfigured, a maintenance window set before adding a channel still holds and is shown
+    set_ = c.post("/api/maintenance?minutes=30", headers={"origin": "http://127.0.0.1"})
+    seen["maintenance"] = [set_.status_code, c.get("/api/notifications").json()["maintenance"] is not None,
+                           "monitor.notify.dispatcher" in sys.modules]
+print(json.dumps(seen))
 """
 
 
 @pytest.mark.parametrize("notify, loaded", [({}, False), ({"channels": [{"url": "json://127.0.0.1:9/x"}]}, True)])
-def test_apprise_is_imported_only_when_a_channel_is_configured(tmp_path, notify, loaded):
+def test_apprise_and_the_dispatcher_are_imported_only_when_a_channel_is_configured(tmp_path, notify, loaded):
+    """Issue 19: a console without notifications imports none of their machinery at start (the
+    dispatcher, routing, messages, Apprise); the first page or API call that needs the notifier
+    imports the dispatcher (never Apprise without a channel)."""
     import json
     import os
     import subprocess
@@ -273,8 +285,9 @@ def test_apprise_is_imported_only_when_a_channel_is_configured(tmp_path, notify,
                        text=True, timeout=60, env={**os.environ, "SERVER_MONITOR_DATA_DIR": str(tmp_path)},
                        check=False)
     assert r.returncode == 0, r.stderr[-2000:]
-    modules = json.loads(r.stdout.splitlines()[-1])
-    assert modules["apprise"] is loaded
+    seen = json.loads(r.stdout.splitlines()[-1])
+    assert seen["running"] == {"apprise": loaded, "monitor.notify.dispatcher": loaded}, seen
+    assert seen["maintenance"] == [200, True, True], seen
 
 
 def test_nothing_before_the_hold_time_and_one_message_once_it_has_held(tmp_path):

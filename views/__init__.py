@@ -35,8 +35,12 @@ def install(app: FastAPI, settings: Settings, store: Store, judge: Judge, logs: 
     # Who may see what (views/auth.py); the login form shares its count of wrong tokens.
     app.state.credentials = credentials.load_credentials(settings)
     app.state.attempts = auth.Attempts(settings.login_attempts)
-    from monitor.notify import Notifier  # notifications: main.py's lifespan starts its tasks
-    app.state.notifier = Notifier(settings.notify, store, judge.events if judge is not None else None)
+    # Notifications (views/notifications.py): built here only when configured, then main.py's
+    # lifespan starts its tasks; unconfigured, the dispatcher is not even imported (issue 19).
+    app.state.notifier = None
+    if settings.notify.enabled:
+        from .notifications import notifier
+        notifier(app)
     from .fleet import make_poller  # /fleet: the one Prometheus poller, None without prometheus_url
     app.state.fleet = make_poller(settings)
     # Unit actions (views/actions_units.py) go through the services area's one bus connection.
@@ -94,7 +98,8 @@ def _routes(app: FastAPI, store: Store, collectors: Sequence[Collector], answers
     app.include_router(logs.pages, dependencies=[pages.DisplayCheck])  # ?theme= ?refresh= checked
     from . import fleet
     app.include_router(fleet.router, dependencies=[pages.DisplayCheck])  # /fleet, /fleet/stream
-    from . import actions  # signals and renice: only the kinds SERVER_MONITOR_ACTIONS enables
-    app.include_router(actions.build_router(app.state.settings.actions))
+    if app.state.settings.actions:  # signals, renice, units: only the kinds SERVER_MONITOR_ACTIONS
+        from . import actions  # enables; with none, their modules are not even imported (issue 19)
+        app.include_router(actions.build_router(app.state.settings.actions))
     from fastapi.staticfiles import StaticFiles
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -12,7 +12,7 @@ Each answer's HTML and SSE bytes are made once (memoised on the ``Fleet``), whoe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import anyio
@@ -21,13 +21,14 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sse_starlette import ServerSentEvent
 
-from monitor.fleet import Fleet
-from monitor.fleet_poll import FleetPoller, Prometheus
-from monitor.settings import Settings
-
 from .deps import SettingsDep
 from .stream import RETRY, SEND_TIMEOUT, SHUTDOWN_GRACE, StreamResponse
 from .templating import env, templates
+
+if TYPE_CHECKING:  # imported by make_poller, only with prometheus_url set (issue 19)
+    from monitor.fleet import Fleet
+    from monitor.fleet_poll import FleetPoller
+    from monitor.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 WAKE = 1.0  # seconds: how often a waiting stream looks whether the server is stopping
@@ -39,6 +40,7 @@ def make_poller(settings: Settings) -> FleetPoller | None:
     """The one poller of this app (views.install puts it in app.state.fleet); None: no fleet."""
     if settings.prometheus_url is None:
         return None
+    from monitor.fleet_poll import FleetPoller, Prometheus
     return FleetPoller(Prometheus(settings.prometheus_url).fleet, settings.fleet_interval)
 
 
@@ -46,7 +48,8 @@ def get_fleet(request: Request) -> FleetPoller | None:
     return getattr(request.app.state, "fleet", None)
 
 
-FleetDep = Annotated[FleetPoller | None, Depends(get_fleet)]
+# FleetPoller | None: FastAPI reads this at import, before monitor.fleet_poll is (or is not) imported
+FleetDep = Annotated[object, Depends(get_fleet)]
 
 
 def shown_url(url: str | None) -> str:

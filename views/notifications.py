@@ -23,13 +23,15 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from monitor.notify import Notifier, notifier_of
-from monitor.notify.dispatcher import live_notifiers
+from monitor.notify import live_notifiers, notifier_of
 
 from .templating import env, templates
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from prometheus_client.core import Metric
+
+    from monitor.notify.dispatcher import Notifier
 
 router = APIRouter(tags=["notifications"])
 MAINTENANCE_MAX = 7 * 24 * 60  # minutes: a week
@@ -103,8 +105,21 @@ class MaintenanceAnswer(BaseModel):
     maintenance: MaintenanceWindow | None
 
 
+def notifier(app: FastAPI) -> Notifier:
+    """The app's one notifier. views.install builds it at start only when notifications are
+    configured (main.py's lifespan then starts its tasks); otherwise the dispatcher is imported
+    when the page or the API first asks (issue 19): that notifier has nothing to send and no
+    task, but keeps a maintenance window an operator sets before adding a channel."""
+    if app.state.notifier is None:
+        from monitor.notify.dispatcher import Notifier
+        judge = app.state.judge
+        app.state.notifier = Notifier(app.state.settings.notify, app.state.store,
+                                      judge.events if judge is not None else None)
+    return app.state.notifier
+
+
 def get_notifier(request: Request) -> Notifier:
-    return request.app.state.notifier
+    return notifier(request.app)
 
 
 # The routes are async on purpose: the notifier's queues and records are changed on the event loop,

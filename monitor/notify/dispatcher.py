@@ -19,6 +19,7 @@ import weakref
 from collections import deque
 
 from ..text import clean
+from . import register
 from .changes import Watcher
 from .maintenance import Maintenance, Window
 from .message import Message, when, who
@@ -30,19 +31,6 @@ log = logging.getLogger("server_monitor.notify")
 
 ATTEMPTS_KEPT = 50
 BACKOFF_MAX = 300.0
-
-
-# Store -> weak reference to its Notifier (both weak: an app built by a test and dropped goes away).
-_live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def notifier_of(store) -> Notifier | None:
-    ref = _live.get(store)
-    return ref() if ref is not None else None
-
-
-def live_notifiers() -> list[Notifier]:
-    return [n for n in (ref() for ref in list(_live.values())) if n is not None]
 
 
 class Notifier:
@@ -63,7 +51,7 @@ class Notifier:
         self._tasks: list[asyncio.Task] = []
         self._seen: deque = deque(maxlen=5)  # weak refs to the last snapshots stepped
         if store is not None:  # None: `python main.py notify-test`, no console running
-            _live[store] = weakref.ref(self)
+            register(store, self)
 
     # --- life -----------------------------------------------------------------------------
     def start(self, sampler_task: asyncio.Task | None = None) -> None:
@@ -267,4 +255,4 @@ class Notifier:
         }
 
 
-__all__ = ["Attempt", "Notifier", "Route", "notifier_of", "who"]
+__all__ = ["Attempt", "Notifier", "Route", "who"]
