@@ -9,6 +9,7 @@ however many clients ask. ``History`` keeps the ring buffers behind the sparklin
 from __future__ import annotations
 
 import asyncio
+import itertools
 from array import array
 from collections import deque
 from collections.abc import Mapping
@@ -64,23 +65,37 @@ class Snapshot(Memoised):
         return self.memo("pending_of", make).get(area, [])
 
 
+class Points(list):
+    """A series' (time, value) points, oldest first, and where they sit in their ring: ``ring``
+    names the ring (never reused) and ``first`` is how many points it had taken before the first
+    of these. The point at (ring, index) never changes, so views/charts.py formats only new ones."""
+
+    __slots__ = ("ring", "first")
+
+
+_ring_serials = itertools.count(1)
+
+
 class Ring:
     """``length`` (time, value) points, oldest dropped first, in two arrays of doubles: 16 bytes
     a point where a deque of tuples of floats took about 100 (tracemalloc: 40 series of 900
     points, 0.6 MiB instead of 3.9; a small VM has 24 series, a host with units and disks more)."""
 
-    __slots__ = ("times", "values", "start", "size")
+    __slots__ = ("times", "values", "start", "size", "serial", "count")
 
     def __init__(self, length: int) -> None:
         self.times = array("d", bytes(8 * length))
         self.values = array("d", bytes(8 * length))
         self.start = 0  # index of the oldest point
         self.size = 0
+        self.serial = next(_ring_serials)
+        self.count = 0  # points ever appended
 
     def append(self, t: float, v: float) -> None:
         length = len(self.times)
         i = (self.start + self.size) % length
         self.times[i], self.values[i] = t, v
+        self.count += 1
         if self.size < length:
             self.size += 1
         else:
@@ -89,14 +104,32 @@ class Ring:
     def last_time(self) -> float:
         return self.times[(self.start + self.size - 1) % len(self.times)]
 
-    def points(self) -> list[tuple[float, float]]:
-        """Oldest first."""
-        end = self.start + self.size
-        if end <= len(self.times):
-            return list(zip(self.times[self.start:end], self.values[self.start:end]))
-        wrap = end - len(self.times)
-        return (list(zip(self.times[self.start:], self.values[self.start:]))
+    def points(self, last: int | None = None) -> list[tuple[float, float]]:
+        """Oldest first: all of them, or the ``last`` newest."""
+        n = self.size if last is None else min(last, self.size)
+        length = len(self.times)
+        begin = (self.start + self.size - n) % length
+        end = begin + n
+        if end <= length:
+            return list(zip(self.times[begin:end], self.values[begin:end]))
+        wrap = end - length
+        return (list(zip(self.times[begin:], self.values[begin:]))
                 + list(zip(self.times[:wrap], self.values[:wrap])))
+
+    def within(self, seconds: float) -> int:
+        """How many of the newest points are less than ``seconds`` older than the newest: counted
+        back to the first one that is not, so the answer is a tail even after the clock went back."""
+        times, length, newest = self.times, len(self.times), self.start + self.size - 1
+        since, n = times[newest % length] - seconds, 0
+        while n < self.size and times[(newest - n) % length] >= since:
+            n += 1
+        return n
+
+    def tail(self, points: list[tuple[float, float]]) -> Points:
+        """The last ``len(points)`` of this ring's points as ``Points``."""
+        tail = Points(points)
+        tail.ring, tail.first = self.serial, self.count - len(points)
+        return tail
 
 
 class History:
@@ -124,14 +157,11 @@ class History:
         return sorted(self._series)
 
     def points(self, name: str, seconds: float | None = None) -> list[tuple[float, float]]:
+        """The series' points, the last ``seconds`` of them if given: ``Points``, or []."""
         ring = self._series.get(name)
         if not ring or not ring.size:
             return []
-        points = ring.points()
-        if seconds is None:
-            return points
-        since = points[-1][0] - seconds
-        return [p for p in points if p[0] >= since]
+        return ring.tail(ring.points(None if seconds is None else ring.within(seconds)))
 
 
 class Store:

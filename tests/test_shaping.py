@@ -186,28 +186,54 @@ def test_sparkline_draws_in_data_units_and_the_view_box_picks_the_window():
     assert sparkline_path([(t0, -3.0)]) == "M1000.0,-0"  # below zero is drawn at zero
 
 
-def test_formatted_points_are_kept_for_one_window_not_for_ever(monkeypatch):
-    """A wall display left open an afternoon: three series ticking for two hours keep what their
-    5-minute windows draw, and each text is still made once while it is on screen (issue 19:
-    one cache for every point grew 0.1 MiB a minute)."""
+def test_a_series_path_is_kept_as_one_string_and_each_point_formatted_once(monkeypatch):
+    """A wall display left open an afternoon: three series ticking for two hours, drawn each tick
+    as the cards draw them (``history.points(name, 300)``). Each path is exactly what formatting
+    every point would give, each point is formatted once however often it is drawn, and what is
+    kept is one path per series (issue 19: a cache of every point's text held 0.45 MiB)."""
+    from monitor.store import History
     from views import charts
-    texts = charts.PointTexts()
-    monkeypatch.setattr(charts, "_texts", texts)
+    paths = charts.Paths()
+    monkeypatch.setattr(charts, "_paths", paths)
     formatted = []
-    monkeypatch.setattr(texts, "format", lambda *a: formatted.append(a) or charts.PointTexts.format(*a))
+    monkeypatch.setattr(paths, "pieces", lambda points, zero: formatted.extend(points) or
+                        charts.Paths.pieces(points, zero))
+    history = History(900)
     t0 = charts.origin(1_800_000_000.0) + 10
-    rings = {name: [] for name in ("cpu", "memory", "disk")}
-    distinct = set()  # (time, value): two series at the same value share a text
     for tick in range(7200):
-        for i, points in enumerate(rings.values()):
-            points.append((t0 + tick, float((tick * (i + 3)) % 97)))
-            distinct.add(points[-1])
-            del points[:-300]
+        history.add(t0 + tick, {name: (tick * (i + 3)) % 97 for i, name in enumerate(("cpu", "memory", "disk"))})
+        for name in ("cpu", "memory", "disk"):
+            points = history.points(name, 300)
             d = sparkline_path(points)
-    assert len(texts.texts) <= 3 * 301, len(texts.texts)  # one window of three series, not 3 x 7,200
+            assert sparkline_path(points) == d  # a second scope, the same tick: nothing formatted
+            if tick % 997 == 0 or tick == 7199:
+                assert d == sparkline_path(list(points)), tick  # a plain list: formatted whole
     assert d.endswith(f" L7209.0,-{(7199 * 5) % 97:g}"), d[-40:]  # x from the origin, y = -value
-    # Each point is formatted once: what is dropped is what no sparkline draws any more.
-    assert len(formatted) == len(distinct), (len(formatted), len(distinct))
+    assert d.startswith("M6909.0,") and d.count(" L") == 300  # the window: 301 points, 300 s
+    assert len(formatted) == 3 * 7200  # each point once, while 3 x 7,200 x 2 drawings were made
+    assert len(paths.drawn) == 3 and all(len(kept[4]) == 301 for kept in paths.drawn.values())
+
+
+def test_a_path_is_redrawn_whole_when_its_points_are_not_the_kept_ones():
+    """A series that went away and came back is a new ring, drawn afresh; a clock set back or on
+    gives a window that still ends at the newest point: the path is always what its points say."""
+    from monitor.store import History
+    from views.charts import origin
+    history = History(900, max_age=30)
+    t0 = origin(1_800_000_000.0) + 10
+    for tick in range(100):
+        history.add(t0 + tick, {"a": tick})
+    before = sparkline_path(history.points("a", 300))
+    history.add(t0 + 200, {"b": 1.0})  # "a" is older than max_age: dropped
+    for tick in range(3):
+        history.add(t0 + 201 + tick, {"a": 50.0 + tick})
+    again = history.points("a", 300)
+    assert sparkline_path(again) == sparkline_path(list(again)) == "M211.0,-50 L212.0,-51 L213.0,-52"
+    assert before != sparkline_path(again)
+    history.add(t0 + 100, {"a": 7.0})  # the clock went back: the window still ends at the newest
+    assert sparkline_path(history.points("a", 300)) == "M211.0,-50 L212.0,-51 L213.0,-52 L110.0,-7"
+    history.add(t0 + 900, {"a": 9.0})  # and forward: the window is the newest point alone
+    assert sparkline_path(history.points("a", 300)) == "M910.0,-9"
 
 
 def test_sparkline_markup_is_numbers_only_and_labelled():

@@ -5,75 +5,84 @@ value (SVG's y grows downwards), and the ``viewBox`` picks the window: the last 
 seconds, from 0 to the top of the scale (``preserveAspectRatio="none"`` stretches it to the
 card; ``vector-effect: non-scaling-stroke`` in app.css keeps the line's width). So a point's
 text never changes once written, however the window slides or the scale changes, and it is
-formatted once (``PointTexts``) rather than once per tick per viewer scope: the ten sparklines of a
+formatted once (``Paths``) rather than once per tick per viewer scope: the ten sparklines of a
 dashboard were half the cost of rendering its cards (bench/perf_idle.py).
 """
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
+
+from monitor.store import Points
 
 ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
 _origin = [float(int(time.time()) // 3600 * 3600)]
 
 
-class PointTexts:
-    """Formatted points, kept while a sparkline still draws them: every sparkline shows the
-    last ``WINDOW`` seconds, so a point older than that is dropped (oldest first: points are
-    added as they arrive, so the oldest are at the front). One cache for every point grew by
-    each new one (ten sparklines at a 1 s tick: 600 points, 0.1 MiB, a minute) up to 50,000."""
+class Paths:
+    """Each drawn series' path, kept as its pieces (``"Lx,y "`` per point) and their lengths, keyed
+    by the ring they came from (monitor/store.py ``Points``): a tick drops the pieces of the points
+    that left the window and formats only the new ones, whoever draws it. A cache of every point's
+    text held 0.45 MiB with a dashboard open (tracemalloc, issue 19); this holds one string per
+    series (about 5 KiB for 300 points), and a drawing is a slice and a join."""
 
     WINDOW = 300.0  # s: the sparklines' window (partials/*.html draw ``points(name, 300)``)
-    MAX = 50_000  # a bound whatever the clock does (ten series of 300 points use 3,000)
+    MAX = 256  # series kept; beyond, all are forgotten (a unit page per service, say)
 
     def __init__(self) -> None:
-        self.texts: OrderedDict[tuple[float, float], str] = OrderedDict()
-
-    def text(self, t: float, v: float, zero: float) -> str:
-        key = (t, v)
-        text = self.texts.get(key)
-        if text is None:
-            if len(self.texts) >= self.MAX:
-                self.texts.clear()
-            text = self.texts[key] = self.format(t, v, zero)
-        return text
+        # ring serial -> (first point's index, points, zero, pieces joined, each piece's length)
+        self.drawn: dict[int, tuple[int, int, float, str, bytes]] = {}
 
     @staticmethod
-    def format(t: float, v: float, zero: float) -> str:
-        return f"{t - zero:.1f},{-max(v, 0.0):.6g}"
+    def pieces(points: Sequence[tuple[float, float]], zero: float) -> list[str]:
+        return [f"L{t - zero:.1f},{-max(v, 0.0):.6g} " for t, v in points]
 
-    def drop_before(self, t: float) -> None:
-        """Forget the points before ``t`` (a clock set back leaves them to ``MAX``)."""
-        texts = self.texts
-        while texts and next(iter(texts))[0] < t:
-            texts.popitem(last=False)
+    def body(self, points: Points, zero: float) -> str:
+        first, n = points.first, len(points)
+        old = self.drawn.get(points.ring)
+        if old is not None and old[2] == zero and old[0] <= first <= old[0] + old[1] <= first + n:
+            o_first, o_n, _, text, lens = old
+            drop = first - o_first
+            new = self.pieces(points[o_first + o_n - first:], zero)
+            text = text[sum(lens[:drop]):] + "".join(new)
+            lens = lens[drop:] + bytes(len(p) for p in new)  # a piece is < 40 characters
+        else:
+            new = self.pieces(points, zero)
+            text, lens = "".join(new), bytes(len(p) for p in new)
+        if len(self.drawn) >= self.MAX and points.ring not in self.drawn:
+            self.drawn.clear()
+        # One assignment: a page rendered in a worker thread meanwhile sees the old or the new.
+        self.drawn[points.ring] = (first, n, zero, text, lens)
+        return text
 
     def clear(self) -> None:
-        self.texts.clear()
+        self.drawn.clear()
 
 
-_texts = PointTexts()
+_paths = Paths()
 
 
 def origin(now: float) -> float:
-    """x's zero: an hour boundary, moved on (and the formatted points forgotten) every 11 days."""
+    """x's zero: an hour boundary, moved on (and every path redrawn) every 11 days."""
     if now - _origin[0] > ORIGIN_SPAN:
         _origin[0] = float(int(now) // 3600 * 3600)
-        _texts.clear()
+        _paths.clear()
     return _origin[0]
 
 
 def sparkline_path(points: Sequence[tuple[float, float]]) -> str:
-    """SVG path data for (time, value) points in data units (see the module's docstring)."""
+    """SVG path data for (time, value) points in data units (see the module's docstring); a
+    series' ``Points`` are drawn from its kept path, any other list is formatted whole."""
     if not points:
         return ""
     zero = origin(points[-1][0])
-    _texts.drop_before(points[-1][0] - PointTexts.WINDOW)
-    text = _texts.text
-    return "M" + " L".join([text(t, v, zero) for t, v in points])
+    if isinstance(points, Points):
+        body = _paths.body(points, zero)
+    else:
+        body = "".join(Paths.pieces(points, zero))
+    return "M" + body[1:-1]  # "Lx0,y0 Lx1,y1 " -> "Mx0,y0 Lx1,y1"
 
 
 def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | None = 100.0) -> str:
@@ -86,7 +95,7 @@ def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | N
 
 
 def sparkline(points: Sequence[tuple[float, float]], label: str, hi: float | None = 100.0,
-              window: float = PointTexts.WINDOW) -> Markup:
+              window: float = Paths.WINDOW) -> Markup:
     """An accessible inline SVG: the line, a filled area under it, and a text title."""
     if len(points) < 2:
         return Markup('<svg class="spark spark-empty" viewBox="0 0 300 48" role="img" '
