@@ -223,7 +223,8 @@ print(json.dumps([used(), db.size()]))
 
 def test_the_page_cache_stays_small_while_the_file_grows(tmp_path):
     """SQLite's default cache (2 MB) fills as the file grows and stays resident; capped at
-    512 KiB, what SQLite holds stays well below that default while the file is 8 MB."""
+    128 KiB, what SQLite holds stays near that cap while the file is 8 MB (0.26 MiB measured;
+    the 512 KiB cap held 0.65 MiB, the default 2.15)."""
     import json
     import subprocess
     import sys
@@ -234,4 +235,4 @@ def test_the_page_cache_stays_small_while_the_file_grows(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     held, size = json.loads(r.stdout)
     assert size > 6 * 2**20  # the cache could have filled many times over
-    assert 0 < held < 1.2 * 2**20, (held, size)
+    assert 0 < held < 0.45 * 2**20, (held, size)
