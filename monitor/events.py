@@ -15,12 +15,10 @@ the file back, the last line of each id wins. When the file outgrows ``max_bytes
 with every open event and the newest closed ones, ``keep`` in all (write to a temporary file, then
 rename: never half a file).
 An event still open when the console stopped is decided by the first tick that judges its check
-again: still not ok, the same episode goes on, the gap in ``gaps`` and in ``states`` ("stopped" at
-the last moment seen, then the state found); ok (or its subject gone), it is closed at its last known
-time, ``interrupted``, noted "ended while the console was stopped". The peak covers the values seen
-during the hold time before the state rose. A boot time other than the one recorded in data_dir's
-``boot_time`` at the last start is a "host rebooted at ..." event (check ``system_reboot``,
-monitor/reboot.py).
+again (monitor/events_restart.py): still not ok, the same episode goes on with the gap noted; ok
+(or its subject gone), it is closed at its last known time, ``interrupted``. The peak covers the
+values seen during the hold time before the state rose. A boot time other than the one recorded
+at the last start is a "host rebooted at ..." event (monitor/reboot.py).
 
 A verdict that is ``unknown`` (the check could not be judged this tick) changes no event: an open
 episode stays open through it and none starts. A tick whose judgment failed as a whole never
@@ -40,24 +38,18 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from . import events_restart as restart
 from .event_model import Audit, Event
 from .events_file import EventsFile
 from .health import Verdict
-from .reboot import REBOOT_CHECK, changed_boot, reboot_reason
+from .reboot import changed_boot
 from .thresholds import CHECKS
 from .trackers import RANK
 
 log = logging.getLogger("server_monitor.events")
 __all__ = ["Audit", "Event", "EventLog"]  # the models live in monitor/event_model.py
 
-
-
 LINE_BOUND = 4096  # bytes one event line may reasonably take (three top processes, many states)
-
-
-ENDED_STOPPED = "ended while the console was stopped"
 
 
 def _locked(method):
@@ -85,7 +77,7 @@ class EventLog:
         self._resume: dict[str, str] = {}  # verdict key -> id of an event open at the last shutdown
         self._resume_first: dict[str, float] = {}  # verdict key -> first tick it was seen pending
         self._hold: dict[str, list[tuple[float, float]]] = {}  # key -> values beyond warning while ok
-        self.file = None if path is None else EventsFile(path, max_bytes, self.refuse_bytes, _is_event)
+        self.file = None if path is None else EventsFile(path, max_bytes, self.refuse_bytes, restart.is_event)
         if self.file is not None:
             self._load()
         if path is not None:
@@ -201,19 +193,13 @@ class EventLog:
         if v.state == "ok":
             self._end_stopped(ev)
             return
-        stopped = ev.last_seen if ev.last_seen is not None else _last_known(ev)
-        ev = ev.model_copy(update={
-            "end": None, "interrupted": False, "last_seen": None,
-            "gaps": [*ev.gaps, (stopped, first)],
-            "states": [*ev.states, (stopped, "stopped"), (first, v.state)],
-            "state": max(ev.state, v.state, key=RANK.__getitem__),
-        })
+        ev = restart.resumed(ev, first, v.state)
         self._events[ev.id] = ev
         self._open[v.key] = ev.id
         self._append(ev)
 
     def _end_stopped(self, ev: Event) -> None:
-        ev = ev.model_copy(update={"end": _last_known(ev), "interrupted": True, "note": ENDED_STOPPED})
+        ev = restart.ended_stopped(ev)
         self._events[ev.id] = ev
         self._append(ev)
 
@@ -222,9 +208,7 @@ class EventLog:
         booted = changed_boot(state, boot_time)
         if booted is None:
             return
-        ev = Event(id=f"{booted:.3f}-{REBOOT_CHECK}", check=REBOOT_CHECK, area="system",
-                   state="warning", start=booted, end=booted, peak=booted, peak_at=booted,
-                   states=[(booted, "warning")], reason=reboot_reason(booted))
+        ev = restart.reboot(booted)
         self._events.pop(ev.id, None)
         self._events[ev.id] = ev
         self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
@@ -284,48 +268,14 @@ class EventLog:
 
     def _load(self) -> None:
         assert self.file is not None
-        text = self.file.read()
+        path, text = self.file.path, self.file.read()
         if self.file.refused:
             self.file = None
         if text is None:
             return
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                ev = Event.model_validate_json(line)
-            except ValidationError:  # a hand edit, an old torn line, NaN or Infinity
-                log.warning("%s:%d: not an event, skipped", self.file.path, n)
-                continue
-            self._events.pop(ev.id, None)  # the last line of an id wins, in its new place
-            self._events[ev.id] = ev
-        # The file is in write order (an event's last line moves it to the end); we keep start order.
-        self._events = dict(sorted(self._events.items(), key=lambda kv: kv[1].start))
-        self._evict()  # before the open ones are closed below, so they are kept
-        for ev_id, ev in list(self._events.items()):
-            if ev.end is None:  # open when the console stopped: the first judged tick decides
-                key = f"{ev.check}:{ev.subject}" if ev.subject else ev.check
-                old = self._resume.get(key)
-                if old is not None:  # two open for one key (an old file): the older one ended
-                    self._events[old] = self._events[old].model_copy(
-                        update={"end": _last_known(self._events[old]), "interrupted": True})
-                self._resume[key] = ev_id
-                # Until then it reads as ended at its last known time (what the file can prove).
-                self._events[ev_id] = ev.model_copy(update={"end": _last_known(ev), "interrupted": True})
-
-
-def _is_event(line: bytes) -> bool:
-    """A whole event (a torn last line is not one: monitor/events_file.py cuts it off)."""
-    try:
-        Event.model_validate_json(line)
-        return True
-    except ValidationError:
-        return False
-
-
-def _last_known(ev: Event) -> float:
-    """The last moment an event was known open."""
-    return max([ev.peak_at, *(t for t, _ in ev.states), ev.last_seen or ev.start])
+        self._events = restart.load(text, path)
+        self._evict()  # before the open ones are closed (monitor/events_restart.py), so they are kept
+        self._resume = restart.open_at_stop(self._events)
 
 
 def _beyond(v: Verdict, peak: float, value: float | None = None) -> bool:
