@@ -31,14 +31,14 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .records import SCHEMA, HistoryUnavailable, Minute, dump, load
+from . import dbfile
+from .records import HistoryUnavailable, Minute, dump, load
 
 __all__ = ["HistoryDB", "HistoryUnavailable", "Minute"]
 
 log = logging.getLogger("server_monitor.history")
 
 PRUNE_EVERY = 3600  # seconds between two prunes (and at open)
-CACHE_KIB = 128  # the connection's page cache, at most
 
 
 class HistoryDB:
@@ -75,40 +75,15 @@ class HistoryDB:
             self._prune_locked(time.time())
 
     def _connect(self, check: bool) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            # SQLite's default page cache (2 MB) fills within days and stays: RSS for pages read
-            # once. The hot set is each series' newest leaf page (one write a minute) and a
-            # chart's range is read once. 512 KiB filled within the first ten minutes of a new
-            # console (0.4 MiB of its RSS growth, issue 19); pages beyond 128 KiB are read again
-            # from the kernel's file cache, a pread each (bench/history.py's figures unchanged).
-            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            if check:
-                found = db.execute("PRAGMA quick_check(1)").fetchone()[0]
-                if found != "ok":
-                    raise sqlite3.DatabaseError(f"quick_check: {found}")
-            db.executescript(SCHEMA)
-            self._ids = dict(db.execute("SELECT name, id FROM series"))
-        except BaseException:
-            db.close()
-            raise
-        self._db, self.error = db, None
-        self.path.chmod(0o600)  # command lines and log lines: the console's user only
+        self._db, self._ids = dbfile.connect(self.path, check)
+        self.error = None
 
     def _recover(self, exc: Exception) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
         try:
-            self.path.replace(aside)
-            for suffix in ("-wal", "-shm"):
-                extra = self.path.with_name(self.path.name + suffix)
-                if extra.exists():
-                    extra.replace(aside.with_name(aside.name + suffix))
+            aside = dbfile.move_aside(self.path)
         except OSError as move:
             self.error = f"{self.path} is corrupt ({exc}) and cannot be moved aside: {move}"
             log.error("history: %s; history is not recorded", self.error)
@@ -131,7 +106,7 @@ class HistoryDB:
             try:
                 return work(self._db)
             except sqlite3.DatabaseError as exc:
-                if corrupt(exc):
+                if dbfile.corrupt(exc):
                     self._recover(exc)
                 raise HistoryUnavailable(f"history database error: {exc}") from None
 
@@ -286,9 +261,3 @@ class HistoryDB:
         return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
                    if p.exists())
 
-
-def corrupt(exc: sqlite3.DatabaseError) -> bool:
-    """Whether an error means the file is damaged (move it aside), not a passing or logical one
-    (locked, read-only, a constraint): only those exact messages, or DatabaseError itself."""
-    text = str(exc).lower()
-    return type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
