@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 
-from .measures import fmt
+from .wording import fmt
 from .thresholds import CHECKS, CheckInfo, Threshold, Thresholds, clear_levels
 
 VALUE = "server_monitor_check_value"

@@ -10,8 +10,8 @@ apart so that a subject whose data breaks the measure makes only that (check, su
 >>> reason(CHECKS["disks_percent"][0], Measurement(96.0, text="/var is 96 % full"), "critical",
 ...        Threshold(warning=85, critical=95))
 '/var is 96 % full (critical at 95 %)'
->>> about(7300), fmt(93.44, "%"), fmt(0.5, "/s")
-('about 2 h', '93.4 %', '0.5/s')
+
+Numbers in words (``fmt``, ``about``) are monitor/wording.py's.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .thresholds import CheckInfo, Threshold
+from .wording import about, fmt, pct as _pct
 
 
 @dataclass(frozen=True)
@@ -50,34 +51,6 @@ def _level(v: Any) -> float | None:
     """A sensor's own level: a missing, zero or non-finite one means "none" (the configured)."""
     f = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
     return f if f is not None and math.isfinite(f) and f > 0 else None
-
-
-def _pct(v: float) -> str:
-    """93 -> "93 %", 93.44 -> "93.4 %", 0.012 -> "0.012 %": no level is rounded across itself."""
-    if v == int(v):
-        return f"{v:.0f} %"
-    return f"{v:.1f} %" if abs(v) >= 1 else f"{v:.2g} %"
-
-
-def about(seconds: float) -> str:
-    """3 h 20 min -> "about 3 h"; used in reasons ("full in about 2 h")."""
-    s = max(0.0, seconds)
-    for div, unit in ((86400, "d"), (3600, "h"), (60, "min")):
-        if s >= div:
-            return f"about {s / div:.0f} {unit}"
-    return f"about {s:.0f} s"
-
-
-def fmt(value: float, unit: str) -> str:
-    if unit == "%":
-        return _pct(value)
-    if unit == "s":
-        return about(value).removeprefix("about ")
-    if unit == "°C":
-        return f"{value:.0f} °C"
-    if unit in ("/s", "/min"):
-        return f"{value:.3g}{unit}"
-    return f"{value:.2f}" if value != int(value) else f"{value:.0f}"
 
 
 # One Measure per check: ``subjects(data)`` lists the (subject, item) pairs of an area (mounts,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from monitor import alert_rules
 from monitor.events import Event
 from monitor.health import SEVERITY, Verdict, state, unknown_reason
-from monitor.measures import fmt
+from monitor.wording import fmt
 from monitor.thresholds import CHECKS
 
 from .cards import DISPLAY, FULL, scope_of
