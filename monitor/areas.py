@@ -94,5 +94,5 @@ def default_collectors(settings=None) -> list[Collector]:
 
 
 def display_paths() -> set[str]:
-    """The /api/<area> paths the display scope may read (views/auth.py)."""
+    """The /api/<area> paths the display scope may read (views/scopes.py)."""
     return {f"/api/{a.name}" for a in AREAS if a.display}

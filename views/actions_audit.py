@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from monitor.events import Audit
 from monitor.text import clean
 
-from .auth import acts
+from .scopes import acts
 
 log = logging.getLogger("server_monitor.actions")
 

@@ -10,7 +10,7 @@ open files); none of that may reach someone the operating system would refuse. S
                            SameSite=Strict, derived from the token: replacing the token revokes
                            every cookie)
     the display token      the overview only: /, /dashboard, /wall, /stream, overview JSON
-                           (DISPLAY_EXACT below), rendered without command lines, log text or
+                           (views/scopes.py), rendered without command lines, log text or
                            links to full-scope pages
     the metrics token      /metrics only (Prometheus)
     no credential          from loopback: what ``anonymous`` says (default "display"); a browser
@@ -30,8 +30,8 @@ minute, then 429), so the token cannot be guessed at request speed.
           http://127.0.0.1:8000/api/processes
     {"seq":42,"taken_at":1795693001.2,"total":83,...}
 
-Deny by default: a route added later is full-scope only until it is added to DISPLAY_EXACT (an
-area's /api/<area> is, when its entry in monitor/areas.py says ``display=True``).
+Which paths each scope reaches is views/scopes.py's: deny by default, a route added later is
+full-scope only until it is listed there.
 """
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ import hashlib
 import ipaddress
 import logging
 import math
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -50,35 +49,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from monitor.areas import display_paths
-
 from .credentials import DISPLAY, FULL, METRICS, Attempts, Credentials
+from .scopes import OPEN_EXACT, OPEN_PREFIXES, acts, display_may, may  # noqa: F401 - tests read them here
 from .errors import error_response
 
 log = logging.getLogger("server_monitor.auth")
 
 COOKIE = "server_monitor_session"
-
-# Open to anyone: liveness, the login form itself, and vendored static files.
-OPEN_EXACT = {"/healthz", "/login", "/logout", "/favicon.ico"}
-OPEN_PREFIXES = ("/static/",)
-
-# What the display scope may read: exact paths, and prefixes that end in "/" (whole subtrees).
-# The areas' /api/<area> entries come from the registry (monitor/areas.py, ``display``).
-DISPLAY_EXACT = {"/", "/dashboard", "/wall", "/stream", "/api/health", "/api/history",
-                 "/history"} | display_paths()
-DISPLAY_PREFIXES = ("/api/history/",)
-# Inside those prefixes, still full scope only: a moment carries command lines and log lines.
-FULL_PREFIXES = ("/api/history/at/",)
-METRICS_EXACT = {"/metrics"}
-# Paths that change the host (views/actions.py): full scope, and only for a credential presented
-# with the request (token or login cookie). Anonymous loopback never acts, even with
-# ``anonymous = "full"``: any local user (or a page a local browser shows) could otherwise.
-ACT_PATTERN = re.compile(r"^(/api)?/processes/\d+/(signal|renice)$|^/fragments/processes/\d+/actions$"
-                         r"|^/api/services/[^/]+/(restart|stop|start|reload)$|^/fragments/services/[^/]+/actions$"
-                         r"|^/services/[^/]+/(restart|stop|start|reload)$")
-# Full scope only, by not being listed above: /fleet and /fleet/stream (views/fleet.py) show other
-# hosts' problems, which the display scope of this host must not reach.
 
 # Both challenges on every 401: browsers answer Basic with a prompt, scripts read Bearer.
 CHALLENGES = ('Basic realm="server-monitor", charset="UTF-8"', 'Bearer realm="server-monitor"')
@@ -99,23 +76,6 @@ def is_loopback(host: str) -> bool:
 
 # Set by reverse proxies (nginx's proxy_set_header lines in deploy/nginx.conf set the first).
 PROXY_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host")
-
-
-def display_may(path: str) -> bool:
-    return (path in DISPLAY_EXACT or path.startswith(DISPLAY_PREFIXES)) and not path.startswith(FULL_PREFIXES)
-
-
-def acts(path: str) -> bool:
-    """Whether ``path`` changes the host (needs a presented full-scope credential)."""
-    return ACT_PATTERN.match(path) is not None
-
-
-def may(role: str, path: str) -> bool:
-    if role == FULL:
-        return True
-    if role == METRICS:
-        return path in METRICS_EXACT
-    return role == DISPLAY and display_may(path)
 
 
 def presented_secret(headers: dict[bytes, bytes]) -> bytes | None:
