@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sqlite3
 import time
 
@@ -185,6 +186,26 @@ def test_a_database_that_cannot_be_opened_leaves_the_console_running(make_client
     assert page.status_code == 200 and "cannot open" in page.text
     assert client.get("/api/history/at/now").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_file_that_cannot_be_made_private_is_not_used_and_not_left_open(tmp_path, monkeypatch):
+    """Fault injection: the chmod to 0600 fails (tests run as root, who may always chmod). The
+    database holds command lines and log lines, so it is not used; and the connection opened to
+    it is closed, not leaked (monitor/history/dbfile.py)."""
+    path = tmp_path / "history.sqlite"
+    real_chmod = type(path).chmod
+
+    def refuse(self, mode, **kwargs):
+        if self == path:
+            raise PermissionError(1, "Operation not permitted", str(self))
+        return real_chmod(self, mode, **kwargs)
+    monkeypatch.setattr(type(path), "chmod", refuse)
+    db = HistoryDB(path)
+    db.open()
+    assert not db.ready and db.error.startswith(f"cannot open {path}") and "not permitted" in db.error
+    open_files = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                  if os.path.exists(f"/proc/self/fd/{fd}")}
+    assert not any(f.startswith(str(path)) for f in open_files), open_files
 
 
 def test_two_writers_on_one_file_add_the_same_new_series(tmp_path):
