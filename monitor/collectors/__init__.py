@@ -1,18 +1,13 @@
-"""One module per area of the host. ``default_collectors`` is the list the sampler runs."""
+"""One module per area of the host. ``default_collectors`` is the list the sampler runs.
+
+Nothing is imported here: monitor/areas.py (the registry) imports each area's module, and a
+module beside this package that an area uses (monitor/mounts.py, monitor/block_devices.py) may
+import ``monitor.collectors.base`` without running every area's import first.
+"""
 from __future__ import annotations
 
-from .base import Collector
-from .cpu import CpuCollector
-from .disks import DisksCollector
-from .logs import LogsCollector
-from .memory import MemoryCollector
-from .network import NetworkCollector
-from .processes import ProcessesCollector
-from .sensors import SensorsCollector
-from .system import SystemCollector
 
-
-def default_collectors(settings=None) -> list[Collector]:
+def default_collectors(settings=None):
     """One collector per area of monitor/areas.py (the registry), in its order: the dashboard's
     card order and the order of keys in /api/snapshot. ``settings`` (monitor.settings.Settings)
     reaches the collectors that have options."""

@@ -27,13 +27,13 @@ e.g. ``disks./.percent``, ``disks./var/lib.percent``.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import psutil
 
+from monitor.block_devices import SKIP_DEVICE_RE, BlockDevice, shape_devices, sum_rates  # noqa: F401 - the names callers import from here
 from monitor.mounts import (  # noqa: F401 - the names callers import from here
     PSEUDO_FSTYPES,
     PSEUDO_MOUNT_RE,
@@ -51,12 +51,7 @@ from monitor.text import clean
 from monitor.trend import Trends, slope
 from monitor.trend import time_to_limit as time_to_full
 
-from .base import AreaModel, rate
-
-# Block devices whose I/O is not disk I/O (loop, RAM, compressed RAM) or is already counted in
-# their whole disk (partitions: sda1, vda2, nvme0n1p1, mmcblk0p1).
-SKIP_DEVICE_RE = re.compile(
-    r"^(z?ram\d+|loop\d+|fd\d+|(h|s|v|xv)d[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+)$")
+from .base import AreaModel
 
 # Time to full is claimed from a sustained rise of up to 6 h (Prometheus' node-mixin fits 6 h for
 # its 24 h prediction), kept at one reading per FILL_STEP: 720 points a filesystem at most.
@@ -83,15 +78,6 @@ class Filesystem(AreaModel):
     full_in: float | None  # seconds until full at a sustained rise (monitor/trend.py); None when not
     full_in_over: float | None = None  # seconds the rise behind full_in was measured over
     error: str | None  # why the numbers are missing ("not answering after 0.5 s")
-
-
-class BlockDevice(AreaModel):
-    name: str
-    read_bytes_per_s: float | None
-    write_bytes_per_s: float | None
-    read_iops: float | None
-    write_iops: float | None
-    busy_percent: float | None  # share of wall time the device had I/O in flight (io_ticks)
 
 
 class Disks(AreaModel):
@@ -131,40 +117,6 @@ def fill_rate(samples: Sequence[tuple[float, float]], min_span: float = FILL_MIN
     """Bytes per second that ``used`` grows by: the fitted slope of (time, used) samples, None
     until they span ``min_span`` seconds (monitor/trend.py)."""
     return slope(samples, min_span)
-
-
-# ---- block devices -------------------------------------------------------------------------------
-
-def shape_devices(cur: Mapping[str, Mapping[str, int]], prev: Mapping[str, Mapping[str, int]] | None,
-                  dt: float) -> list[BlockDevice]:
-    """disk_io_counters(perdisk=True) as dicts, two readings -> per-device rates."""
-    out = []
-    for name in sorted(cur):
-        if SKIP_DEVICE_RE.match(name):
-            continue
-        c = cur[name]
-        p = (prev or {}).get(name)
-
-        def r(field: str) -> float | None:
-            return rate(c.get(field), p.get(field) if p else None, dt)
-
-        busy_ms = r("busy_time")  # milliseconds busy per second -> percent
-        out.append(BlockDevice(
-            name=name,
-            read_bytes_per_s=r("read_bytes"), write_bytes_per_s=r("write_bytes"),
-            read_iops=r("read_count"), write_iops=r("write_count"),
-            busy_percent=None if busy_ms is None else round(min(100.0, busy_ms / 10), 1),
-        ))
-    return out
-
-
-def _sum(values: Iterable[float | None]) -> float | None:
-    """Sum of rates; None when any device has no rate yet (the first reading)."""
-    values = list(values)
-    if any(v is None for v in values):
-        return None
-    return float(sum(values))  # type: ignore[arg-type]
-
 
 
 # ---- shaping (pure) --------------------------------------------------------------------------------
@@ -213,8 +165,8 @@ def shape(raw: DisksRaw, prev: DisksRaw | None, dt: float,
     devices = shape_devices(io, prev_io, dt)
     return Disks(
         filesystems=shown, devices=devices,
-        read_bytes_per_s=_sum(d.read_bytes_per_s for d in devices),
-        write_bytes_per_s=_sum(d.write_bytes_per_s for d in devices),
+        read_bytes_per_s=sum_rates(d.read_bytes_per_s for d in devices),
+        write_bytes_per_s=sum_rates(d.write_bytes_per_s for d in devices),
     )
 
 
