@@ -32,14 +32,13 @@ before the first entry is ok.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .collectors.disks import DisksCollector, DisksRaw
 from .mounts import Mount
-from .scenario import BLOCK, Change, Scenario, load, number, value_at
+from .scenario import BLOCK, Change, Scenario, diff, false_alarms, load, missed_alarms, number, value_at  # noqa: F401 - tests score through replay
 from .store import Snapshot
 
 # ---- building the areas from the series -------------------------------------------------
@@ -180,48 +179,6 @@ def replay(scenario: Scenario, events_path: Path | None = None) -> Result:
         log.close()
     events = sorted(log.recent(10_000), key=lambda e: e.start) if log is not None else []
     return Result(changes, events)
-
-
-def episodes(changes: Iterable[Change]) -> dict[str, list[tuple[float, float | None]]]:
-    """key -> the (start, end) of each run away from ok (end None: still away at the end)."""
-    out: dict[str, list[tuple[float, float | None]]] = {}
-    for c in changes:
-        runs = out.setdefault(c.key, [])
-        if c.state == "ok":
-            if runs and runs[-1][1] is None:
-                runs[-1] = (runs[-1][0], c.time)
-        elif not runs or runs[-1][1] is not None:
-            runs.append((c.time, None))
-    return out
-
-
-def false_alarms(expected: list[Change], actual: list[Change]) -> int:
-    """Episodes the replay raised that overlap no expected episode of the same check and subject
-    (an expected range start counts from its earliest time)."""
-    exp = episodes(expected)
-    n = 0
-    for key, runs in episodes(actual).items():
-        for start, end in runs:
-            hit = any(s <= (end if end is not None else float("inf"))
-                      and start <= (e if e is not None else float("inf")) for s, e in exp.get(key, []))
-            n += not hit
-    return n
-
-
-def missed_alarms(expected: list[Change], actual: list[Change]) -> int:
-    """Expected episodes the replay did not raise at all (overlap, as in ``false_alarms``)."""
-    return false_alarms(actual, expected)
-
-
-def diff(expected: list[Change], actual: list[Change]) -> list[str]:
-    """Lines saying what differs; empty when every change matches, in order."""
-    out = []
-    for i in range(max(len(expected), len(actual))):
-        e = expected[i] if i < len(expected) else None
-        a = actual[i] if i < len(actual) else None
-        if e is None or a is None or not e.matches(a):
-            out.append(f"expected {e or '-'}   got {a or '-'}")
-    return out
 
 
 def outcome(scenario: Scenario, events_path: Path | None = None) -> dict[str, Any]:

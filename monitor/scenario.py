@@ -1,11 +1,13 @@
 """The scenario file format (tests/scenarios/*.toml): a readable TOML file with series in and the
 expected verdict timeline out; ``load(path)`` parses it into a ``Scenario``. The format is
-described in monitor/replay.py, which replays it through the real Judge.
+described in monitor/replay.py, which replays it through the real Judge; the scoring of a
+replay against the expected timeline (``diff``, false and missed alarms) is at the end.
 """
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,3 +113,47 @@ def load(path: Path) -> Scenario:
         restart_at=[float(t) for t in data.get("restart_at", [])],
         expect=parse_timeline(expect.get("timeline", "")),
         expect_events=list(expect.get("events", [])), raw=data)
+
+
+# ---- scoring a replay (monitor/replay.py) against the expected timeline ------------------
+
+def episodes(changes: Iterable[Change]) -> dict[str, list[tuple[float, float | None]]]:
+    """key -> the (start, end) of each run away from ok (end None: still away at the end)."""
+    out: dict[str, list[tuple[float, float | None]]] = {}
+    for c in changes:
+        runs = out.setdefault(c.key, [])
+        if c.state == "ok":
+            if runs and runs[-1][1] is None:
+                runs[-1] = (runs[-1][0], c.time)
+        elif not runs or runs[-1][1] is not None:
+            runs.append((c.time, None))
+    return out
+
+
+def false_alarms(expected: list[Change], actual: list[Change]) -> int:
+    """Episodes the replay raised that overlap no expected episode of the same check and subject
+    (an expected range start counts from its earliest time)."""
+    exp = episodes(expected)
+    n = 0
+    for key, runs in episodes(actual).items():
+        for start, end in runs:
+            hit = any(s <= (end if end is not None else float("inf"))
+                      and start <= (e if e is not None else float("inf")) for s, e in exp.get(key, []))
+            n += not hit
+    return n
+
+
+def missed_alarms(expected: list[Change], actual: list[Change]) -> int:
+    """Expected episodes the replay did not raise at all (overlap, as in ``false_alarms``)."""
+    return false_alarms(actual, expected)
+
+
+def diff(expected: list[Change], actual: list[Change]) -> list[str]:
+    """Lines saying what differs; empty when every change matches, in order."""
+    out = []
+    for i in range(max(len(expected), len(actual))):
+        e = expected[i] if i < len(expected) else None
+        a = actual[i] if i < len(actual) else None
+        if e is None or a is None or not e.matches(a):
+            out.append(f"expected {e or '-'}   got {a or '-'}")
+    return out
