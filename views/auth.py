@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .credentials import DISPLAY, FULL, METRICS, Attempts, Credentials
+from .credentials import DISPLAY, METRICS, Attempts, Credentials
 from .scopes import OPEN_EXACT, OPEN_PREFIXES, acts, display_may, may  # noqa: F401 - tests read them here
 from .errors import error_response
 

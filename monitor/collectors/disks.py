@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from monitor.block_devices import SKIP_DEVICE_RE, BlockDevice, shape_devices, sum_rates  # noqa: F401 - the names callers import from here
+from monitor.block_devices import BlockDevice, shape_devices, sum_rates  # noqa: F401 - tests import them from here
 from monitor.mounts import (  # noqa: F401 - the names callers import from here
     PSEUDO_FSTYPES,
     PSEUDO_MOUNT_RE,

@@ -260,4 +260,3 @@ class HistoryDB:
         """Bytes on disk: the file and its write-ahead log."""
         return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
                    if p.exists())
-
