@@ -2,7 +2,7 @@
 
 An area is one word (``cpu``) used everywhere: ``monitor/collectors/cpu.py`` (``CpuCollector``),
 ``Snapshot.areas["cpu"]``, the card ``cards/cpu.html`` (partials/cpu.html), ``/api/cpu``, SSE
-``event: cpu``, history series ``cpu.*``, checks ``cpu_*`` (monitor/thresholds.py), metric families
+``event: cpu``, history series ``cpu.*``, checks ``cpu_*`` (monitor/checks.py), metric families
 from ``views.metrics.EXPORTERS["cpu"]``. tests/test_layout.py fails when an entry lacks any of them.
 
     >>> [a.name for a in AREAS]

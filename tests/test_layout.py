@@ -1,7 +1,7 @@
 """The area registry (monitor/areas.py) and the places an area must appear stay in step.
 
 Adding an area is its collector module, its card and its registry entry, plus its checks
-(monitor/thresholds.py, monitor/measures.py) and metric families (views/exporters.py); this file
+(monitor/checks.py, monitor/measures.py) and metric families (views/exporters.py); this file
 says which of them is missing (docs/ARCHITECTURE.md, "Adding an area").
 """
 from __future__ import annotations

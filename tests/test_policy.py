@@ -1,4 +1,4 @@
-"""The written policy (docs/JUDGMENT.md) and the code's defaults (monitor/thresholds.py CHECKS)
+"""The written policy (docs/JUDGMENT.md) and the code's defaults (monitor/checks.py CHECKS)
 are the same: one row per check, the same levels, hold and clear (issue 12)."""
 from __future__ import annotations
 
