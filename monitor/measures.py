@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .thresholds import CheckInfo, Threshold
-from .wording import about, fmt, pct as _pct
+from .wording import about, fmt, gib, pct as _pct
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _cpu_load_per_core(d) -> Measurement | None:
 def _memory_percent(d) -> Measurement | None:
     v = _num(d.percent)
     return None if v is None else Measurement(
-        v, text=f"memory is {_pct(v)} used", extra=f", {_gib(d.available)} available", top="memory")
+        v, text=f"memory is {_pct(v)} used", extra=f", {gib(d.available)} available", top="memory")
 
 
 def _memory_swap_percent(d) -> Measurement | None:
@@ -96,10 +96,6 @@ def _memory_swap_percent(d) -> Measurement | None:
         return None
     v = _num(d.swap_percent)
     return None if v is None else Measurement(v, text=f"swap is {_pct(v)} used", top="memory")
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def _filesystems(d) -> Iterable[tuple[str, Any]]:

@@ -1,7 +1,7 @@
 """Numbers in the words of a verdict's reason (monitor/measures.py) and of the levels the pages show.
 
->>> about(7300), fmt(93.44, "%"), fmt(0.5, "/s"), fmt(0.012, "%")
-('about 2 h', '93.4 %', '0.5/s', '0.012 %')
+>>> about(7300), fmt(93.44, "%"), fmt(0.5, "/s"), fmt(0.012, "%"), gib(3 * 2**29), gib(5 * 2**20)
+('about 2 h', '93.4 %', '0.5/s', '0.012 %', '1.5 GiB', '5 MiB')
 """
 from __future__ import annotations
 
@@ -32,3 +32,8 @@ def fmt(value: float, unit: str) -> str:
     if unit in ("/s", "/min"):
         return f"{value:.3g}{unit}"
     return f"{value:.2f}" if value != int(value) else f"{value:.0f}"
+
+
+def gib(n: int) -> str:
+    """A size as the reasons say it: GiB from one GiB up, else MiB."""
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"

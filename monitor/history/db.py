@@ -257,6 +257,4 @@ class HistoryDB:
         return self._run(work)
 
     def size(self) -> int:
-        """Bytes on disk: the file and its write-ahead log."""
-        return sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
-                   if p.exists())
+        return dbfile.size(self.path)

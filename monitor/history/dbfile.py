@@ -1,5 +1,6 @@
 """The history database's file (monitor/history/db.py uses it): one connection opened with our
-settings and checked, and a corrupt file moved aside so that a fresh one can be started.
+settings and checked, a corrupt file moved aside so that a fresh one can be started, and its
+size on disk.
 """
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ def move_aside(path: Path) -> Path:
         if extra.exists():
             extra.replace(aside.with_name(aside.name + suffix))
     return aside
+
+
+def size(path: Path) -> int:
+    """Bytes on disk: the file and its write-ahead log."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
 
 
 def corrupt(exc: sqlite3.DatabaseError) -> bool:
