@@ -291,8 +291,8 @@ def test_collector_masks_unless_turned_off():
 
 
 def test_collector_survives_processes_vanishing_and_denying_mid_scan(monkeypatch):
-    c = ProcessesCollector()
-    before = c.collect(0.0)
+    before = ProcessesCollector().collect(0.0)
+    c = ProcessesCollector()  # reads every file of every process (none known yet)
     me, parent = os.getpid(), os.getppid()
     real_read = proc_stat._read
 

@@ -12,9 +12,10 @@ process), so ``cpu_percent`` measures the interval between two of our own reads:
 for the first time has ``cpu_percent=None`` until its second tick. Processes that vanish
 mid-scan are skipped; fields the console may not read are None.
 
-``read()`` does the I/O (monitor/proc_stat.py: stat, status, statm and cmdline per process, with
-psutil's meanings at a third of ``process_iter``'s cost; uid -> user name through a cache) and
-returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the rows and the summary.
+``read()`` does the I/O (monitor/proc_stat.py's Reader: stat and statm per process every read,
+status and cmdline when it is new, changed its comm, or its turn came; psutil's meanings at a
+fraction of ``process_iter``'s cost; uid -> user name through a cache) and returns ``ProcRaw``
+records; the pure ``shape(raw)`` makes the rows and the summary.
 
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
 marks as visible escapes). A command line is masked whole, then cleaned, then bounded (the order
@@ -177,6 +178,7 @@ class ProcessesCollector:
         self._seen: dict[int, tuple[int | None, int | None, float]] = {}
         self._commands = CommandCache(mask=mask_secrets)
         self._users: dict[int, str] = {}
+        self._reader = proc_stat.Reader()
         self._total_mem = psutil.virtual_memory().total
 
     @classmethod
@@ -192,20 +194,23 @@ class ProcessesCollector:
         return self._commands.shaped(pid, argv, name)
 
     def read(self) -> ProcessesRaw:
-        """One pass over /proc (monitor/proc_stat.py: four files per process)."""
+        """One pass over /proc (monitor/proc_stat.py: two to four files per process)."""
         alive = proc_stat.pids()
         for gone in self._seen.keys() - set(alive):
             del self._seen[gone]
             self._commands.forget(gone)
+            self._reader.forget(gone)
         booted = proc_stat.boot_time()
+        uptime = time.clock_gettime(time.CLOCK_BOOTTIME)
         procs: list[ProcRaw] = []
         for pid in alive:
-            st = proc_stat.read_pid(pid)
+            at = time.monotonic()
+            st = self._reader.read(pid, at, uptime)
             if st is None:  # exited between the listing and here
                 self._seen.pop(pid, None)
                 self._commands.forget(pid)
                 continue
-            procs.append(self._raw(st, booted, time.monotonic()))
+            procs.append(self._raw(st, booted, at))
         return ProcessesRaw(procs, self._total_mem)
 
     def _raw(self, st: proc_stat.PidStat, booted: float, at: float) -> ProcRaw:

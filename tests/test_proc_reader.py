@@ -1,0 +1,151 @@
+"""monitor/proc_stat.py's Reader: stat and statm every read, status and cmdline only when due.
+
+Real processes made by the test, real /proc. A child retitles itself the way setproctitle does
+(it overwrites its argument area through /proc/self/mem, so comm stays the same), and the test
+checks when the Reader sees it. Age is the Reader's ``uptime`` argument: a test that needs an
+old process passes an uptime an hour ahead instead of waiting.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from monitor import proc_stat
+from monitor.proc_stat import REREAD, Reader
+
+# The child: argv[1] is its title. On each line of stdin it writes the line over its argument
+# area (same length, NUL-padded), or with "comm " before it, writes it to its comm (only a
+# process itself may), then answers "ok".
+RETITLE = r"""
+import sys
+stat = open("/proc/self/stat", "rb").read()
+fields = stat[stat.rfind(b")") + 2:].split()
+start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (proc(5) fields 48, 49)
+print("ready", flush=True)
+for line in sys.stdin:
+    if line.startswith("comm "):
+        open("/proc/self/comm", "w").write(line[5:].strip())
+        print("ok", flush=True)
+        continue
+    title = line.strip().encode()[: end - start - 1]
+    with open("/proc/self/mem", "r+b", buffering=0) as mem:
+        mem.seek(start)
+        mem.write(title + b"\0" * (end - start - len(title)))
+    print("ok", flush=True)
+"""
+
+
+@pytest.fixture
+def retitler():
+    child = subprocess.Popen([sys.executable, "-c", RETITLE, "first-title" + "x" * 40],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        yield child
+    finally:
+        child.kill()
+        child.wait(10)
+
+
+def retitle(child: subprocess.Popen, title: str) -> None:
+    child.stdin.write(title + "\n")
+    child.stdin.flush()
+    assert child.stdout.readline() == "ok\n"
+
+
+def uptime() -> float:
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+OLD = 3600.0  # added to the uptime: every process made here is then an hour old
+
+
+def test_an_old_process_is_read_whole_again_only_when_its_turn_comes(retitler):
+    reader, pid = Reader(), retitler.pid
+    first = reader.read(pid, now=0.0, uptime=uptime() + OLD)
+    assert not first.reused and first.cmdline[-1].startswith("first-title")
+    retitle(retitler, "second-title")
+    again = reader.read(pid, now=1.0, uptime=uptime() + OLD)
+    assert again.reused  # stat and statm only: the title is the one read before
+    assert (again.cmdline, again.uid, again.name) == (first.cmdline, first.uid, first.name)
+    assert again.rss and again.cpu_ticks is not None  # what moves is read every time
+    due = reader.read(pid, now=REREAD + 0.001, uptime=uptime() + OLD)
+    assert not due.reused and due.cmdline[0] == "second-title"
+
+
+def test_a_young_process_is_read_whole_every_time(retitler):
+    reader, pid = Reader(), retitler.pid
+    assert uptime() - reader.read(pid, 0.0, uptime()).start_ticks / proc_stat.CLK_TCK < 5
+    retitle(retitler, "second-title")
+    st = reader.read(pid, 1.0, uptime())
+    assert not st.reused and st.cmdline[0] == "second-title"
+
+
+def test_a_changed_comm_reads_the_process_whole(retitler):
+    reader, pid = Reader(), retitler.pid
+    reader.read(pid, 0.0, uptime() + OLD)
+    retitle(retitler, "second-title")
+    retitle(retitler, "comm renamed")  # what an exec or PR_SET_NAME does to comm
+    st = reader.read(pid, 1.0, uptime() + OLD)
+    assert not st.reused and (st.name, st.cmdline[0]) == ("renamed", "second-title")
+
+
+def test_a_turn_comes_within_reread_and_not_before_half_of_it(retitler):
+    reader, pid = Reader(), retitler.pid
+    reader.read(pid, 0.0, uptime() + OLD)
+    assert reader.read(pid, REREAD / 2 - 0.001, uptime() + OLD).reused
+    turn = [t for t in (REREAD / 2 + i * 0.1 for i in range(51))
+            if not reader.read(pid, t, uptime() + OLD).reused]
+    assert turn and turn[0] <= REREAD  # read whole once its turn came, then reused again
+    assert reader.read(pid, turn[0] + 0.05, uptime() + OLD).reused
+
+
+def test_another_process_under_the_same_pid_is_read_whole(retitler):
+    """A reused pid: the same pid and comm, another start time (made here by editing the
+    earlier read, since a pid cannot be made to be reused on demand)."""
+    pid = retitler.pid
+    known = proc_stat.read_pid(pid)
+    stale = proc_stat.PidStat(**{**{f: getattr(known, f) for f in known.__slots__},
+                                 "start_ticks": known.start_ticks - 1, "cmdline": ["other"],
+                                 "uid": 12345})
+    st = proc_stat.read_pid(pid, reuse=stale)
+    assert not st.reused and st.cmdline != ["other"] and st.uid == os.getuid()
+    same = proc_stat.read_pid(pid, reuse=known)
+    assert same.reused and same.cmdline == known.cmdline
+
+
+def test_a_zombie_is_read_whole_and_has_no_arguments():
+    child = subprocess.Popen([sys.executable, "-c", "print('ready', flush=True)"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        known = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # bounded: until the child has exited, unreaped
+            st = proc_stat.read_pid(child.pid)
+            if st.status == "zombie":
+                break
+            known = st
+            time.sleep(0.01)
+        assert st.status == "zombie" and known is not None
+        zombie = proc_stat.read_pid(child.pid, reuse=proc_stat.PidStat(
+            **{**{f: getattr(known, f) for f in known.__slots__}, "comm": st.comm,
+               "start_ticks": st.start_ticks}))
+        assert not zombie.reused and zombie.cmdline is None
+    finally:
+        child.wait(10)
+
+
+def test_the_collector_reuses_and_forgets(retitler):
+    """Through the table: the collector's Reader drops a process that has gone."""
+    from monitor.collectors.processes import ProcessesCollector
+    c = ProcessesCollector()
+    c.read()
+    assert retitler.pid in c._reader._whole
+    retitler.kill()
+    retitler.wait(10)
+    c.read()
+    assert retitler.pid not in c._reader._whole
