@@ -35,9 +35,10 @@ sys.modules.setdefault("pydantic.v1", None)
 # deferred, that validator is built at the parameter's first request, outside FastAPI's filter.
 warnings.filterwarnings("ignore", category=pydantic.warnings.UnsupportedFieldAttributeWarning)
 
-from monitor import malloc
+from monitor import malloc, proc_reader
 
 malloc.one_arena()  # before any thread starts (monitor/malloc.py)
+proc_reader.raise_fd_limit()  # room to keep the process table's files open (monitor/proc_reader.py)
 
 import uvicorn
 import uvicorn.server

@@ -26,8 +26,8 @@ Each value means what psutil's does, so the rows, the API and the detail page ag
 A process that exits mid-read is None (skipped); a file that may not be read leaves its fields
 None (under ``hidepid`` a listed process has only its pid).
 
-``Reader`` is what the table uses: stat and statm every read, status and cmdline only now and
-then (its docstring says when and why).
+The table reads through monitor/proc_reader.py's Reader: stat and statm every read (from files
+it keeps open), status and cmdline only now and then (its docstring says when and why).
 """
 from __future__ import annotations
 
@@ -40,8 +40,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 COMM_FULL = 15  # bytes of comm the kernel keeps: a name this long may be cut
 _CHUNK = 65536
-REREAD = 10.0  # s: the longest a process's user and arguments are reused (Reader)
-YOUNG = 10.0  # s: a process younger than this is read whole on every read (Reader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +153,23 @@ def read_pid(pid: int, root: str = "/proc", reuse: PidStat | None = None) -> Pid
         stat = _read_or_none(f"{base}/stat")
         if stat is None:
             return PidStat(pid)  # listed, not readable
-        comm, state, ppid, cpu_ticks, nice, threads, start = parse_stat(stat)
-        statm = _read_or_none(f"{base}/statm")
-        if (reuse is not None and reuse.start_ticks == start and reuse.comm == comm
-                and state != "zombie"):
-            return PidStat(pid, start, reuse.name, state, ppid, cpu_ticks, nice, threads,
-                           _rss(statm), reuse.uid, reuse.cmdline, comm, reused=True)
-        status = _read_or_none(f"{base}/status")
-        raw = _read_or_none(f"{base}/cmdline")
+        return from_files(pid, base, stat, _read_or_none(f"{base}/statm"), reuse)
     except (FileNotFoundError, ProcessLookupError):
         return None  # exited between the listing and here
+
+
+def from_files(pid: int, base: str, stat: bytes, statm: bytes | None,
+               reuse: PidStat | None = None) -> PidStat:
+    """``read_pid`` once stat and statm are read: status and cmdline from ``base`` unless
+    ``reuse`` stands for them. Raises FileNotFoundError or ProcessLookupError when the process
+    has exited meanwhile."""
+    comm, state, ppid, cpu_ticks, nice, threads, start = parse_stat(stat)
+    if (reuse is not None and reuse.start_ticks == start and reuse.comm == comm
+            and state != "zombie"):
+        return PidStat(pid, start, reuse.name, state, ppid, cpu_ticks, nice, threads,
+                       _rss(statm), reuse.uid, reuse.cmdline, comm, reused=True)
+    status = _read_or_none(f"{base}/status")
+    raw = _read_or_none(f"{base}/cmdline")
     argv = argv_of(raw, zombie=state == "zombie")
     name = comm
     if len(name) >= COMM_FULL and argv:
@@ -177,46 +182,3 @@ def read_pid(pid: int, root: str = "/proc", reuse: PidStat | None = None) -> Pid
 
 def _rss(statm: bytes | None) -> int | None:
     return int(statm.split()[1]) * PAGE_SIZE if statm else None
-
-
-class Reader:
-    """``read_pid`` with memory, for the table's read every ``process_interval``.
-
-    What moves (CPU ticks, memory, state, threads) is in stat and statm, read every time. A
-    process's real uid (status: the kernel formats some 55 lines for that one number, the
-    costliest of the four files) and its arguments (cmdline) seldom change once it runs, so
-    they are reused from its last whole read while it is the same process under the same comm,
-    for at most REREAD seconds; each pid's turn falls at its own fraction of that, so a host's
-    processes are not all read whole on one tick. On 66 processes a read costs 3.2 ms of thread
-    time instead of 5.0 (reads 50 ms apart, so the caches are as cold as at 2 s; the whole
-    console's idle cost fell from 0.95 to 0.86 % of a core, side by side).
-
-    Always read whole: a process first seen, or younger than YOUNG (between fork and exec, and
-    an exec keeping the parent's comm, its arguments change under an unchanged comm), and one
-    whose comm changed (an exec, PR_SET_NAME). So a long-running process that retitles itself
-    without touching comm (postgres, sshd) or drops privileges late shows it within REREAD
-    seconds, where ps shows it at once; the detail page and actions read it fresh.
-    """
-
-    def __init__(self, root: str = "/proc", reread: float = REREAD) -> None:
-        self.root, self.reread = root, reread
-        self._whole: dict[int, tuple[PidStat, float]] = {}  # pid -> last whole read, when it expires
-
-    def read(self, pid: int, now: float, uptime: float) -> PidStat | None:
-        """``now``: time.monotonic(); ``uptime``: seconds since boot (CLOCK_BOOTTIME, the clock
-        of stat's start time)."""
-        known = self._whole.get(pid)
-        reuse = None
-        if known is not None and now < known[1]:
-            st = known[0]
-            if st.start_ticks is not None and uptime - st.start_ticks / CLK_TCK >= YOUNG:
-                reuse = st
-        st = read_pid(pid, self.root, reuse)
-        if st is None or st.start_ticks is None:
-            self._whole.pop(pid, None)
-        elif not st.reused:
-            self._whole[pid] = (st, now + self.reread * (0.5 + (pid % 10) / 20))
-        return st
-
-    def forget(self, pid: int) -> None:
-        self._whole.pop(pid, None)

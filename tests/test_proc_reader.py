@@ -1,4 +1,4 @@
-"""monitor/proc_stat.py's Reader: stat and statm every read, status and cmdline only when due.
+"""monitor/proc_reader.py's Reader: stat and statm every read (kept open), status and cmdline when due.
 
 Real processes made by the test, real /proc. A child retitles itself the way setproctitle does
 (it overwrites its argument area through /proc/self/mem, so comm stays the same), and the test
@@ -15,11 +15,11 @@ import time
 import pytest
 
 from monitor import proc_stat
-from monitor.proc_stat import REREAD, Reader
+from monitor.proc_reader import REREAD, Reader
 
 # The child: argv[1] is its title. On each line of stdin it writes the line over its argument
 # area (same length, NUL-padded), or with "comm " before it, writes it to its comm (only a
-# process itself may), then answers "ok".
+# process itself may), or on "burn" spends 0.3 s of CPU, then answers "ok".
 RETITLE = r"""
 import sys
 stat = open("/proc/self/stat", "rb").read()
@@ -27,6 +27,13 @@ fields = stat[stat.rfind(b")") + 2:].split()
 start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (proc(5) fields 48, 49)
 print("ready", flush=True)
 for line in sys.stdin:
+    if line == "burn\n":
+        import time
+        t = time.process_time()
+        while time.process_time() - t < 0.3:
+            pass
+        print("ok", flush=True)
+        continue
     if line.startswith("comm "):
         open("/proc/self/comm", "w").write(line[5:].strip())
         print("ok", flush=True)
@@ -149,3 +156,70 @@ def test_the_collector_reuses_and_forgets(retitler):
     retitler.wait(10)
     c.read()
     assert retitler.pid not in c._reader._whole
+
+
+def fds_open() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_stat_and_statm_stay_open_and_mean_the_same(retitler):
+    pid, before = retitler.pid, fds_open()
+    reader = Reader()
+    held = reader.read(pid, 0.0, uptime() + OLD)
+    assert reader.held() == 1 and fds_open() == before + 2
+    by_path = proc_stat.read_pid(pid)
+    assert (held.name, held.cmdline, held.uid, held.start_ticks, held.ppid) == (
+        by_path.name, by_path.cmdline, by_path.uid, by_path.start_ticks, by_path.ppid)
+    retitle(retitler, "burn")
+    again = reader.read(pid, 1.0, uptime() + OLD)
+    assert again.reused and again.rss and fds_open() == before + 2
+    assert again.cpu_ticks >= held.cpu_ticks + 0.2 * proc_stat.CLK_TCK  # read anew, not kept
+    reader.close()
+    assert reader.held() == 0 and fds_open() == before
+
+
+def test_a_held_process_that_has_gone_is_none_and_its_files_closed(retitler):
+    pid, before = retitler.pid, fds_open()
+    reader = Reader()
+    assert reader.read(pid, 0.0, uptime()) is not None and fds_open() == before + 2
+    retitler.kill()
+    retitler.wait(10)  # reaped: the open files now answer ESRCH
+    assert reader.read(pid, 1.0, uptime()) is None
+    assert reader.held() == 0 and fds_open() == before
+
+
+def test_holding_stops_at_the_budget_and_the_rest_read_by_path(retitler):
+    reader = Reader(hold=0)
+    st = reader.read(retitler.pid, 0.0, uptime())
+    assert st is not None and st.cmdline[-1].startswith("first-title") and reader.held() == 0
+
+
+def test_a_dropped_reader_gives_its_files_back(retitler):
+    before = fds_open()
+    reader = Reader()
+    reader.read(retitler.pid, 0.0, uptime())
+    assert fds_open() == before + 2
+    del reader
+    assert fds_open() == before
+
+
+BUDGET = r"""
+import resource, sys
+from monitor import proc_reader
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), hard))
+before = proc_reader.hold_budget()
+proc_reader.raise_fd_limit()
+print(before, resource.getrlimit(resource.RLIMIT_NOFILE)[0], proc_reader.hold_budget(), hard)
+"""
+
+
+@pytest.mark.parametrize("soft", [1024, 1500])
+def test_the_budget_leaves_the_reserve_and_the_limit_is_raised_within_hard(soft):
+    from monitor.proc_reader import FD_RESERVE, FD_WANTED, HOLD_CAP
+    out = subprocess.run([sys.executable, "-c", BUDGET, str(soft)], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(__file__)), timeout=60, check=True)
+    before, raised, after, hard = (int(x) for x in out.stdout.split())
+    assert before == max(0, (soft - FD_RESERVE) // 2)  # 0 at systemd's soft 1,024: nothing held
+    assert raised == min(hard, FD_WANTED)
+    assert after == min(HOLD_CAP, (raised - FD_RESERVE) // 2)

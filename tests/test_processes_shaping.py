@@ -293,6 +293,7 @@ def test_collector_masks_unless_turned_off():
 def test_collector_survives_processes_vanishing_and_denying_mid_scan(monkeypatch):
     before = ProcessesCollector().collect(0.0)
     c = ProcessesCollector()  # reads every file of every process (none known yet)
+    c._reader.hold = 0  # by path, where _read injects; the kept-open files: test_proc_reader.py
     me, parent = os.getpid(), os.getppid()
     real_read = proc_stat._read
 
@@ -314,6 +315,7 @@ def test_collector_survives_processes_vanishing_and_denying_mid_scan(monkeypatch
 def test_a_process_whose_files_may_not_be_read_is_listed_by_pid(monkeypatch):
     """hidepid: the pid is listed but its files are not readable."""
     c = ProcessesCollector()
+    c._reader.hold = 0  # by path, where _read injects (under hidepid opening fails the same way)
     me = os.getpid()
     real_read = proc_stat._read
 

@@ -12,9 +12,10 @@ process), so ``cpu_percent`` measures the interval between two of our own reads:
 for the first time has ``cpu_percent=None`` until its second tick. Processes that vanish
 mid-scan are skipped; fields the console may not read are None.
 
-``read()`` does the I/O (monitor/proc_stat.py's Reader: stat and statm per process every read,
-status and cmdline when it is new, changed its comm, or its turn came; psutil's meanings at a
-fraction of ``process_iter``'s cost; uid -> user name through a cache) and returns ``ProcRaw``
+``read()`` does the I/O (monitor/proc_reader.py's Reader over monitor/proc_stat.py: stat and
+statm per process every read, from files kept open, status and cmdline when it is new, changed
+its comm, or its turn came; psutil's meanings at a fraction of ``process_iter``'s cost; uid ->
+user name through a cache) and returns ``ProcRaw``
 records; the pure ``shape(raw)`` makes the rows and the summary.
 
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
@@ -59,7 +60,7 @@ from monitor.process_rows import (  # noqa: F401 - the names callers import from
     sort_rows,
     status_counts,
 )
-from monitor import proc_stat
+from monitor import proc_reader, proc_stat
 from monitor.text import clean
 
 from .base import AreaModel
@@ -178,7 +179,7 @@ class ProcessesCollector:
         self._seen: dict[int, tuple[int | None, int | None, float]] = {}
         self._commands = CommandCache(mask=mask_secrets)
         self._users: dict[int, str] = {}
-        self._reader = proc_stat.Reader()
+        self._reader = proc_reader.Reader()
         self._total_mem = psutil.virtual_memory().total
 
     @classmethod
@@ -232,6 +233,10 @@ class ProcessesCollector:
             create_time=(booted + st.start_ticks / proc_stat.CLK_TCK
                          if st.start_ticks is not None else None),
             first=prev is None)
+
+    def close(self) -> None:
+        """The files kept open between reads (the Sampler's close; reading opens them again)."""
+        self._reader.close()
 
     def collect(self, now: float) -> Processes:
         return shape(self.read(), top_n=self.top_n, commands=self._commands)
