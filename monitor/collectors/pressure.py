@@ -28,9 +28,11 @@ import re
 import subprocess
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.procfile import HeldFile
 from monitor.text import clean
 
 from .base import AreaModel, rate
@@ -152,13 +154,13 @@ def victims(log: str) -> list[tuple[int, str]]:
     return out
 
 
-def read_psi() -> dict[str, str] | None:
-    if not PSI_DIR.is_dir():
-        return None
+def read_psi(files: Mapping[str, HeldFile]) -> dict[str, str] | None:
+    """Each resource's file (the collector's, kept open: monitor/procfile.py), None when none
+    could be read."""
     out = {}
-    for name in RESOURCES:
+    for name, f in files.items():
         try:
-            out[name] = (PSI_DIR / name).read_text()
+            out[name] = f.read_text()
         except OSError:  # psi=0: the directory exists but the files fail with EOPNOTSUPP
             continue
     return out or None
@@ -240,13 +242,21 @@ class PressureCollector:
         self._prev: dict[str, str] | None = None
         self._prev_at = time.monotonic()
         self.oom = OomTracker()
+        # Read every tick: kept open and read again (monitor/procfile.py), a third of the cost.
+        self._psi = {name: HeldFile(PSI_DIR / name) for name in RESOURCES}
+        self._vmstat = HeldFile(VMSTAT)
+
+    def close(self) -> None:
+        """The files kept open (the Sampler's close; the next read opens them again)."""
+        for f in (*self._psi.values(), self._vmstat):
+            f.close()
 
     def collect(self, now: float) -> Pressure:
-        raw = read_psi()
+        raw = read_psi(self._psi) if PSI_DIR.is_dir() else None
         resources = shape(raw, self._prev, now - self._prev_at)
         self._prev, self._prev_at = raw, now
         try:
-            count = oom_count(VMSTAT.read_text())
+            count = oom_count(self._vmstat.read_text())
         except OSError:
             count = None
         self.oom.update(count, time.time())

@@ -1,0 +1,47 @@
+"""A /proc file kept open between reads (issue 19: opening and closing a small /proc file costs
+more than reading it).
+
+procfs makes a file's text anew on every read from offset 0, so ``pread(fd, n, 0)`` on a file
+opened once returns what a fresh open would. ``HeldFile.read()`` opens on first use, and after
+any error closes the file and raises it, so the next read opens it again (a file that appears
+later, a kernel that refused once). Each collector holds its own: one thread reads it at a time.
+The process table keeps per-process files its own way (monitor/proc_reader.py).
+"""
+from __future__ import annotations
+
+import os
+
+CHUNK = 65536
+
+
+class HeldFile:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = os.fspath(path)
+        self._fd: int | None = None
+
+    def read(self) -> bytes:
+        """The whole file, as a fresh open and read would give it; OSError as open or read raise."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = os.pread(self._fd, CHUNK, 0)
+            if len(data) < CHUNK:
+                return data
+            parts = [data]
+            while chunk := os.pread(self._fd, CHUNK, sum(map(len, parts))):
+                parts.append(chunk)
+            return b"".join(parts)
+        except OSError:
+            self.close()
+            raise
+
+    def read_text(self) -> str:
+        return self.read().decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
