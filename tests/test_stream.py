@@ -78,3 +78,23 @@ def test_clients_that_saw_the_same_cards_share_one_body():
     assert seconds[0] is seconds[1] and seconds[0] == b"cpu-2" + tick(2)[1]
     assert seconds[2] == b"cpu-2disks-1" + tick(2)[1]
     assert len(two.joins) == 2
+
+
+def test_sse_event_is_byte_for_byte_what_sse_starlette_encodes():
+    """views/stream.py's encoder against the library's, on line breaks of every kind, empty lines,
+    a break at either end, non-ASCII text and breaks in the event name and id."""
+    import random
+
+    from sse_starlette import ServerSentEvent
+
+    from views.stream import sse_event
+
+    datas = ["", "one line", "a\nb", "a\r\nb", "a\rb", "\n", "\r\n\r\n", "a\n\nb", "\nlead",
+             "trail\n", "trail\r", "mixed\r\n\n\r\r\nend", "é ✓ \u202e \x00", "<td>\n  1\n</td>"]
+    rng = random.Random(7)
+    for _ in range(200):  # random strings over the characters that matter
+        datas.append("".join(rng.choice("ab\r\n <>é") for _ in range(rng.randrange(30))))
+    for data in datas:
+        for event, id_ in (("cpu", None), ("tick", "42"), ("we\nird\r", "4\r\n2")):
+            want = ServerSentEvent(data=data, event=event, id=id_).encode()
+            assert sse_event(event, data, id=id_) == want, (data, event, id_)

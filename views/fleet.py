@@ -19,10 +19,9 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sse_starlette import ServerSentEvent
 
 from .deps import SettingsDep
-from .stream import RETRY, SEND_TIMEOUT, SHUTDOWN_GRACE, StreamResponse
+from .stream import RETRY, SEND_TIMEOUT, SHUTDOWN_GRACE, StreamResponse, sse_event
 from .templating import env, templates
 
 if TYPE_CHECKING:  # imported by make_poller, only with prometheus_url set (issue 19)
@@ -79,8 +78,8 @@ def render_fleet(fleet: Fleet, prometheus: str) -> Markup:
 
 
 def encoded(fleet: Fleet, prometheus: str) -> bytes:
-    return fleet.memo("sse", lambda: ServerSentEvent(
-        data=str(render_fleet(fleet, prometheus)), event="fleet", id=str(fleet.seq)).encode())
+    return fleet.memo("sse", lambda: sse_event("fleet", str(render_fleet(fleet, prometheus)),
+                                                id=str(fleet.seq)))
 
 
 @router.get("/fleet", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
@@ -91,18 +91,33 @@ class Parts(tuple):
             return body
 
 
+def sse_event(event: str, data: str, id: str | None = None) -> bytes:
+    """What sse-starlette's ``ServerSentEvent(data, event=, id=).encode()`` makes, byte for byte
+    (tests/test_stream.py compares them), with ``str.replace`` where it splits ``data`` into
+    ``data:`` lines one regex match at a time: 0.014 ms instead of 0.19 for an 8 KB card, and a
+    tick encodes every card (issue 19)."""
+    if "\r" in data:  # any of CRLF, CR, LF ends a line, as in the library
+        data = data.replace("\r\n", "\n").replace("\r", "\n")
+    head = "" if id is None else "id: " + _one_line(id) + "\r\n"
+    return (head + "event: " + _one_line(event) + "\r\ndata: " + data.replace("\n", "\r\ndata: ")
+            + "\r\n\r\n").encode("utf-8")
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "")
+
+
 def event_parts(store: Store, snap: Snapshot, areas: Sequence[str],
                 health: Callable[[Snapshot, str], str] | None = None,
                 scope: str = DISPLAY) -> Parts:
     """One tick's events, (event name, SSE bytes) each, made once per snapshot and scope.
     ``health`` renders the health banner (views/health.py), sent as ``event: health``."""
     def make() -> Parts:
-        events = [(a, ServerSentEvent(data=str(render_card(store, snap, a, scope)), event=a))
-                  for a in areas]
+        events = [(a, sse_event(a, str(render_card(store, snap, a, scope)))) for a in areas]
         if health is not None:
-            events.append(("health", ServerSentEvent(data=str(health(snap, scope)), event="health")))
-        events.append(("tick", ServerSentEvent(data=str(render_tick(snap)), event="tick", id=str(snap.seq))))
-        return Parts((name, e.encode()) for name, e in events)
+            events.append(("health", sse_event("health", str(health(snap, scope)))))
+        events.append(("tick", sse_event("tick", str(render_tick(snap)), id=str(snap.seq))))
+        return Parts(events)
     return snap.memo(f"sse:{scope}:" + ",".join(areas) + (",health" if health else ""), make)
 
 

@@ -15,8 +15,8 @@ mid-scan are skipped; fields the console may not read are None.
 ``read()`` does the I/O (monitor/proc_reader.py's Reader over monitor/proc_stat.py: stat and
 statm per process every read, from files kept open, status and cmdline when it is new, changed
 its comm, or its turn came; psutil's meanings at a fraction of ``process_iter``'s cost; uid ->
-user name through a cache) and returns ``ProcRaw``
-records; the pure ``shape(raw)`` makes the rows and the summary.
+user name through a cache) and returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the
+rows and the summary.
 
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
 marks as visible escapes). A command line is masked whole, then cleaned, then bounded (the order
