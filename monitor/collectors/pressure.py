@@ -18,34 +18,31 @@ cgroup's limit) is read each tick; an increase names the victims from the kernel
 They are kept here, in the pressure area, because an OOM kill is where memory pressure ends and
 the memory area is psutil's sizes; the check ``pressure_oom_kills`` (kills in the last
 ``OOM_WINDOW`` seconds) turns them into an event (monitor/events.py) worded with the names.
+The counting and naming live in monitor/oom.py.
 
 History series (``series()``): ``pressure.<cpu|memory|io>.<some|full>`` (avg10, %).
 """
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.procfile import HeldFile
-from monitor.text import clean
 
 from .base import AreaModel, rate
+from ..oom import (  # noqa: F401 - the names callers import from here
+    OOM_WINDOW,
+    OomKill,
+    OomTracker,
+    oom_count,
+    read_kernel_log,
+    victims,
+)
 
 PSI_DIR = Path("/proc/pressure")
 VMSTAT = Path("/proc/vmstat")
-KMSG = "/dev/kmsg"
 RESOURCES = ("cpu", "memory", "io")
-OOM_WINDOW = 600.0  # seconds an OOM kill counts in pressure_oom_kills (and stays on the card)
-NAME_LIMIT = 64
-KMSG_RECORDS = 20000  # records read from /dev/kmsg at most (the ring buffer is bounded anyway)
-_KILLED = re.compile(r"Killed process (\d+) \((.{1,64}?)\)(?=[ ,]|$)")
-_TASK = re.compile(r"oom-kill:.*?\btask=([^,]{1,64}),pid=(\d+)")
 
 
 class Stall(AreaModel):
@@ -60,12 +57,6 @@ class Resource(AreaModel):
     name: str  # cpu, memory, io
     some: Stall | None
     full: Stall | None  # None where the kernel has no full line (cpu before 5.13)
-
-
-class OomKill(AreaModel):
-    at: float  # wall time the console saw it
-    pid: int | None
-    name: str | None  # the victim's command name, None when the kernel log was unreadable
 
 
 class Pressure(AreaModel):
@@ -114,46 +105,6 @@ def shape(raw: dict[str, str] | None, prev: dict[str, str] | None, dt: float) ->
     return out
 
 
-def oom_count(vmstat: str) -> int | None:
-    """/proc/vmstat text -> its ``oom_kill`` counter, None before Linux 4.13.
-
-    >>> oom_count("pgfault 10\\noom_kill 3\\n")
-    3
-    """
-    for line in vmstat.splitlines():
-        k, _, v = line.partition(" ")
-        if k == "oom_kill":
-            return int(v)
-    return None
-
-
-def victims(log: str) -> list[tuple[int, str]]:
-    """(pid, name) of each OOM kill in kernel log text, oldest first; one per kill, whether the
-    line is "Out of memory: Killed process 1234 (python3)", the memory cgroup's "Memory cgroup out
-    of memory: Killed process ..." or only the "oom-kill:...,task=python3,pid=1234" summary.
-
-    >>> victims("oom-kill:constraint=CONSTRAINT_MEMCG,task=python3,pid=12,uid=0\\n"
-    ...         "Memory cgroup out of memory: Killed process 12 (python3) total-vm:1kB\\n")
-    [(12, 'python3')]
-    """
-    out: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None  # an oom-kill: summary, waiting for its Killed line
-    for line in log.splitlines():
-        m = _KILLED.search(line)
-        if m:
-            out.append((int(m.group(1)), m.group(2)))
-            pending = None
-            continue
-        m = _TASK.search(line)
-        if m:
-            if pending is not None:
-                out.append(pending)
-            pending = (int(m.group(2)), m.group(1))
-    if pending is not None:
-        out.append(pending)
-    return out
-
-
 def read_psi(files: Mapping[str, HeldFile]) -> dict[str, str] | None:
     """Each resource's file (the collector's, kept open: monitor/procfile.py), None when none
     could be read."""
@@ -164,73 +115,6 @@ def read_psi(files: Mapping[str, HeldFile]) -> dict[str, str] | None:
         except OSError:  # psi=0: the directory exists but the files fail with EOPNOTSUPP
             continue
     return out or None
-
-
-def read_kernel_log() -> str | None:
-    """The kernel log's messages (no prefixes), or None when neither /dev/kmsg nor dmesg can be
-    read (needs CAP_SYSLOG, or kernel.dmesg_restrict=0)."""
-    try:
-        fd = os.open(KMSG, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        fd = None
-    if fd is not None:
-        lines = []
-        try:
-            for _ in range(KMSG_RECORDS):
-                try:
-                    rec = os.read(fd, 8192)
-                except BlockingIOError:
-                    break
-                except OSError as e:  # EPIPE: a record was overwritten while reading; go on
-                    if e.errno == 32:
-                        continue
-                    break
-                if not rec:
-                    break
-                lines.append(rec.split(b";", 1)[-1].split(b"\n", 1)[0].decode("utf-8", "replace"))
-        finally:
-            os.close(fd)
-        return "\n".join(lines)
-    try:
-        p = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=5, errors="replace")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return p.stdout if p.returncode == 0 else None
-
-
-@dataclass
-class OomTracker:
-    """The kill count between ticks and the named victims of the last OOM_WINDOW seconds."""
-    last: int | None = None
-    kills: deque = field(default_factory=deque)  # OomKill, oldest first
-    named: set = field(default_factory=set)  # pids already reported (the log holds old kills too)
-
-    def update(self, count: int | None, now: float, log_reader=read_kernel_log) -> None:
-        if count is None:
-            return
-        if self.last is None:  # the first reading: kills before the console started are history
-            self.last = count
-            self._seed(log_reader)
-            return
-        new = count - self.last if count >= self.last else count
-        self.last = count
-        if new > 0:
-            log = log_reader()
-            found = [v for v in victims(log or "") if v[0] not in self.named]
-            found = found[-new:]
-            for pid, name in found:
-                self.named.add(pid)
-                self.kills.append(OomKill(at=now, pid=pid, name=clean(name, NAME_LIMIT)))
-            for _ in range(new - len(found)):
-                self.kills.append(OomKill(at=now, pid=None, name=None))
-        while self.kills and self.kills[0].at < now - OOM_WINDOW:
-            self.kills.popleft()
-
-    def _seed(self, log_reader) -> None:
-        # Old kills still in the ring buffer are not new: remember their pids. Reading the log
-        # once at start only when the counter says there were any.
-        if self.last:
-            self.named.update(pid for pid, _ in victims(log_reader() or ""))
 
 
 class PressureCollector:
