@@ -16,8 +16,9 @@ rules (psutil's meanings), and differs only in when it reads:
   PR_SET_NAME), and a zombie. So a long-running process that retitles itself without touching
   comm (postgres, sshd) or drops privileges late shows it within REREAD seconds, where ps shows
   it at once; the detail page and actions read it fresh.
-- **stat and statm stay open**, read again with ``pread`` at offset 0 (procfs makes the text
-  anew on each read): opening and closing them was half of their cost. An open file stands for
+- **stat and statm stay open** (monitor/procfile.py's HeldFile), read again with ``pread`` at
+  offset 0 (procfs makes the text anew on each read): opening and closing them was half of
+  their cost. An open file stands for
   the process it was opened for, not its pid: once that process is gone, reading fails with
   ESRCH, the files are closed, and a new process under the same pid is opened afresh. At most
   ``hold_budget()`` processes are held, what RLIMIT_NOFILE leaves after FD_RESERVE descriptors
@@ -29,11 +30,10 @@ as well 1.6 ms (bench/bench_processes.py prints the table's whole cost).
 """
 from __future__ import annotations
 
-import os
 import resource
-import weakref
 
-from .proc_stat import _CHUNK, CLK_TCK, PidStat, from_files, read_pid
+from .proc_stat import CLK_TCK, PidStat, from_files, read_pid
+from .procfile import HeldFile
 
 REREAD = 10.0  # s: the longest a process's user and arguments are reused
 YOUNG = 10.0  # s: a process younger than this is read whole on every read
@@ -60,13 +60,6 @@ def hold_budget() -> int:
     return max(0, min(HOLD_CAP, (soft - FD_RESERVE) // 2))
 
 
-def _close_all(held: dict[int, tuple[int, int]]) -> None:
-    for fds in held.values():
-        for fd in fds:
-            os.close(fd)
-    held.clear()
-
-
 class Reader:
     """One per process table (the collector's); used by one thread at a time."""
 
@@ -74,9 +67,8 @@ class Reader:
         self.root, self.reread = root, reread
         self.hold = hold_budget() if hold is None else hold
         self._whole: dict[int, tuple[PidStat, float]] = {}  # pid -> last whole read, when it expires
-        self._held: dict[int, tuple[int, int]] = {}  # pid -> open (stat, statm)
-        # A Reader dropped without close() (a test's collector) still gives its files back.
-        self._finalizer = weakref.finalize(self, _close_all, self._held)
+        # pid -> its stat and statm, kept open (a dropped Reader's files close with them)
+        self._held: dict[int, tuple[HeldFile, HeldFile]] = {}
 
     def read(self, pid: int, now: float, uptime: float) -> PidStat | None:
         """``now``: time.monotonic(); ``uptime``: seconds since boot (CLOCK_BOOTTIME, the clock
@@ -97,43 +89,30 @@ class Reader:
         return st
 
     def _read_held(self, pid: int, reuse: PidStat | None) -> PidStat | None:
-        """From the open files, opening them if there is room; None to read by path instead."""
-        fds = self._held.get(pid) or self._open(pid)
-        if fds is None:
-            return None
+        """From the files kept open, holding them if there is room; None to read by path."""
+        files = self._held.get(pid)
+        if files is None:
+            if len(self._held) >= self.hold:
+                return None
+            base = f"{self.root}/{pid}"
+            files = self._held[pid] = (HeldFile(f"{base}/stat"), HeldFile(f"{base}/statm"))
         try:
-            stat, statm = os.pread(fds[0], _CHUNK, 0), os.pread(fds[1], _CHUNK, 0)
-            return from_files(pid, f"{self.root}/{pid}", stat, statm, reuse)
+            return from_files(pid, f"{self.root}/{pid}", files[0].read(), files[1].read(), reuse)
         except OSError:  # ESRCH: the process they were opened for has gone; its pid may be reused
             self.forget(pid)
             return None
 
-    def _open(self, pid: int) -> tuple[int, int] | None:
-        if len(self._held) >= self.hold:
-            return None
-        flags = os.O_RDONLY | os.O_CLOEXEC
-        try:
-            stat = os.open(f"{self.root}/{pid}/stat", flags)
-        except OSError:
-            return None
-        try:
-            statm = os.open(f"{self.root}/{pid}/statm", flags)
-        except OSError:
-            os.close(stat)
-            return None
-        self._held[pid] = (stat, statm)
-        return stat, statm
-
     def forget(self, pid: int) -> None:
         """The process has gone: its memory and its files."""
         self._whole.pop(pid, None)
-        for fd in self._held.pop(pid, ()):
-            os.close(fd)
+        for f in self._held.pop(pid, ()):
+            f.close()
 
     def held(self) -> int:
         return len(self._held)
 
     def close(self) -> None:
         """Every file given back; the Reader stays usable (it opens them again as it reads)."""
-        _close_all(self._held)
+        for pid in list(self._held):
+            self.forget(pid)
         self._whole.clear()

@@ -5,7 +5,7 @@ procfs makes a file's text anew on every read from offset 0, so ``pread(fd, n, 0
 opened once returns what a fresh open would. ``HeldFile.read()`` opens on first use, and after
 any error closes the file and raises it, so the next read opens it again (a file that appears
 later, a kernel that refused once). Each collector holds its own: one thread reads it at a time.
-The process table keeps per-process files its own way (monitor/proc_reader.py).
+The process table holds each process's stat and statm this way (monitor/proc_reader.py).
 """
 from __future__ import annotations
 
