@@ -5,6 +5,7 @@ masked short command line to the full scope only (full on hover or focus); a car
 to say is one line."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -47,12 +48,22 @@ def test_compact_processes_fit_30_rows_at_1080p(live_server, watched_page, forty
     watched_page.assert_clean()
 
 
-def test_the_essentials_are_above_the_fold_at_1366x768(live_server, browser):
+def test_the_essentials_are_above_the_fold_at_1366x768(spawn_server, browser, tmp_path):
+    """With one thing wrong: the CPU critical, its three culprits and its episode in the banner.
+    The test sets that state (every other check off) instead of taking the host's: under load a
+    second warning once grew the banner past what this layout promises."""
+    from monitor.thresholds import CHECKS
+    policy = {name: {"enabled": False} for name in CHECKS}
+    policy["cpu_percent"] = {"warning": 0.01, "critical": 0.02, "for": 0, "clear": 0}
+    server = spawn_server({"SERVER_MONITOR_DATA_DIR": str(tmp_path),
+                           "SERVER_MONITOR_THRESHOLDS": json.dumps(policy)})
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, extra_http_headers=AUTH)
     try:
         page = ctx.new_page()
-        page.goto(live_server.url + "/dashboard")
+        page.goto(server.url + "/dashboard")
         page.locator("#processes .proc-top, #processes .muted").first.wait_for(timeout=15_000)
+        page.locator("#health .reason-critical .culprit").first.wait_for(timeout=15_000)
+        assert page.locator("#health .reason").count() == 1
         for sel in ("#health", "#cpu .card-title", "#memory .card-title", "#processes .card-title",
                     "#processes .proc-top tbody tr:first-child, #processes p.muted"):
             box = page.locator(sel).first.bounding_box()
