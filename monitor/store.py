@@ -42,14 +42,16 @@ class Snapshot(Memoised):
     def state_of(self, area: str) -> str:
         """Worst verdict state for an area: "ok", "warning", "critical", or "unknown" when the
         area could not be collected, one of its checks could not be judged, or judging failed
-        (a known critical still shows as critical). Verdicts need ``.area`` and ``.state``."""
+        (a known critical still shows as critical); "unjudged" when no verdict is about it (every
+        one of its checks is disabled): never "ok" for what was not judged. Verdicts need
+        ``.area`` and ``.state``."""
         if area in self.unavailable or self.judge_error is not None:
             return "unknown"
         states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
-        for s in ("critical", "unknown", "warning"):
+        for s in ("critical", "unknown", "warning", "ok"):
             if s in states:
                 return s
-        return "ok"
+        return "unjudged"
 
     def pending_of(self, area: str) -> list:
         """The area's verdicts on their way to a worse state, worst first, then soonest (what a

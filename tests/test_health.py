@@ -467,3 +467,15 @@ def test_snapshot_state_is_unknown_when_judging_failed():
     assert state(s) == "unknown" and unknown_reason(s) == "not judged: judging failed: RuntimeError: bug"
     assert s.state_of("memory") == "unknown"  # the cards do not say ok either
     assert VALUE == {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+
+def test_an_area_whose_checks_are_all_disabled_is_not_judged_not_ok():
+    """Fail closed on the cards too: a card whose every check the operator disabled says "not
+    judged"; with one of its checks left on, the same data is "ok"."""
+    from dataclasses import replace
+    data = snap(memory=memory(percent=99.0), cpu=cpu())
+    off = Thresholds(memory_percent={"enabled": False}, memory_swap_percent={"enabled": False})
+    judged = replace(data, verdicts=tuple(Judge(off)(data)))
+    assert judged.state_of("memory") == "unjudged" and judged.state_of("cpu") == "ok"
+    one_on = Thresholds(memory_percent={"warning": 100, "critical": 100}, memory_swap_percent={"enabled": False})
+    assert replace(data, verdicts=tuple(Judge(one_on)(data))).state_of("memory") == "ok"
