@@ -11,6 +11,9 @@ publishes one immutable Snapshot on schedule, whatever the collectors do:
   ``virtual_memory``, a futex wake-up and a GIL switch for each); the others, and every
   collector's first, each in a thread of their own. A batch member still queued behind a
   collection that hangs is taken back at the next tick and run in that tick's batch.
+- Nobody looking (no page, fragment, API call or stream tick for ``WATCH_WINDOW``): a collector
+  that has an ``unwatched_interval`` is read at that pace instead of its ``interval``. Every
+  area is still judged every tick, on its latest reading.
 - At most one collection per area is in flight. While one is still running, the area's previous
   value is published and listed in ``snapshot.stale`` (area -> age of that value, seconds); once
   the collection has run for ``collector_timeout`` the area is "unavailable" with a reason (and
@@ -55,6 +58,10 @@ BATCH_BELOW = 0.005  # s: a collection this quick last time shares the tick's ba
 COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it started
 JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
 JUDGE_MIN = 0.25  # ...but at least this long (s): a GIL-busy process table must not fail a 0.2 s tick
+# s: once no view has asked for a snapshot for this long, a collector with an
+# ``unwatched_interval`` (the process table) is read at that slower pace; the next look brings
+# its own pace back at the next tick.
+WATCH_WINDOW = 10.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ class Sampler:
 
     def _start_due(self, now: float) -> list[asyncio.Future]:
         due: list[Collector] = []
+        watched = self.store.watched(WATCH_WINDOW)
         for c in self.collectors:
             run = self._inflight.get(c.name)
             if run is not None:
@@ -138,7 +146,8 @@ class Sampler:
                     continue  # at most one collection per area: a hung one is not started again
                 del self._inflight[c.name]  # queued behind a hung one, never begun: taken back
             last = self._last.get(c.name)
-            if last is not None and c.interval and now - last.at < c.interval - 1e-3:
+            interval = c.interval if watched else getattr(c, "unwatched_interval", c.interval)
+            if last is not None and interval and now - last.at < interval - 1e-3:
                 continue  # not due: its previous result stays in the snapshot
             due.append(c)
         batch = sorted((c for c in due if self._took.get(c.name, BATCH_BELOW) < BATCH_BELOW),

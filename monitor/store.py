@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from array import array
 from collections import deque
 from collections.abc import Mapping
@@ -171,6 +172,11 @@ class Store:
 
     def __init__(self, history_length: int, history_seconds: float | None = None) -> None:
         self.latest: Snapshot | None = None
+        # Monotonic time a view last asked for a snapshot (``seen()``: a page, a fragment, the
+        # API, a stream's tick; not the history recorder or the notifier, which also wait on
+        # the store): the sampler reads some areas less often while nobody looks. Start-up
+        # counts as a look, so a console just started is read as if watched.
+        self.seen_at = time.monotonic()
         self.history = History(history_length, max_age=history_seconds)
         self._changed = asyncio.Condition()
         self.tick_lag: deque[float] = deque(maxlen=600)  # seconds late each tick started
@@ -189,3 +195,12 @@ class Store:
             await self._changed.wait_for(lambda: self.latest is not None and self.latest.seq > seq)
         assert self.latest is not None
         return self.latest
+
+    def seen(self) -> Snapshot | None:
+        """``latest``, for a view: it also records that someone is looking (``watched``)."""
+        self.seen_at = time.monotonic()
+        return self.latest
+
+    def watched(self, within: float) -> bool:
+        """Whether a view asked for a snapshot in the last ``within`` seconds."""
+        return time.monotonic() - self.seen_at < within

@@ -333,3 +333,12 @@ def test_a_polled_view_is_rendered_once_per_tick_and_as_the_template_renders_it(
     assert processes.shared_view(processes.TableState(q="py")) is False
     assert processes.shared_view(processes.TableState(open=(1,))) is False
     assert processes.shared_view(processes.TableState(sort="pid", order="asc")) is True
+
+
+def test_a_request_marks_the_console_as_watched(client):
+    """What brings the process table back to its 2 s pace (monitor/sampler.py WATCH_WINDOW)."""
+    store = client.app.state.store
+    store.seen_at -= 60
+    assert not store.watched(10)
+    assert client.get("/api/processes?limit=1").status_code == 200
+    assert store.watched(10)

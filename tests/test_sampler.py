@@ -477,3 +477,74 @@ def test_a_batch_member_queued_behind_a_hang_is_taken_back_at_the_next_tick():
     assert any("has not finished" in s.unavailable.get("cpu", "") for s in hung)
     assert calls == 3  # the hung collection was never started a second time
     assert snaps[-1].get("cpu") is not None and snaps[-1].unavailable == {}
+
+
+def test_an_area_is_read_at_its_unwatched_pace_while_nobody_looks():
+    """Nobody has asked for a snapshot for WATCH_WINDOW: a collector with an unwatched_interval
+    (the process table) is read at that pace, the others as before; the next look brings its
+    own pace back at the next tick. Every tick is still published (and would be judged)."""
+    from monitor import sampler as sampler_module
+
+    class Slow(Flaky):
+        name = "processes"
+        interval = 0.2
+        unwatched_interval = 0.6
+
+    async def reads_in(seconds: float, store: Store, sampler: Sampler, slow: Slow, look: bool):
+        before, ticks = slow.n, 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if look:
+                store.seen()
+            await sampler.sample_once()
+            ticks += 1
+            await asyncio.sleep(0.05)
+        return slow.n - before, ticks
+
+    async def go():
+        store = Store(10)
+        slow, every_tick = Slow(), Flaky()
+        sampler = Sampler(store, [slow, every_tick], tick=0.05, timeout=1)
+        watched = await reads_in(1.2, store, sampler, slow, look=True)
+        store.seen_at -= sampler_module.WATCH_WINDOW  # the last look was a window ago
+        unwatched = await reads_in(1.2, store, sampler, slow, look=False)
+        assert not store.watched(sampler_module.WATCH_WINDOW)
+        store.seen()
+        back = await reads_in(0.5, store, sampler, slow, look=False)
+        sampler.close()
+        return watched, unwatched, back, every_tick.n
+
+    (watched, ticks1), (unwatched, ticks2), (back, _), fast = run(go())
+    assert 5 <= watched <= 7, watched  # every 0.2 s over 1.2 s (the first read is due at once)
+    assert 2 <= unwatched <= 3, unwatched  # every 0.6 s
+    assert back >= 2  # watched again: every 0.2 s
+    assert fast >= ticks1 + ticks2  # the other area is read every tick throughout
+
+
+def test_a_stream_counts_as_looking_and_waiting_alone_does_not():
+    """Each tick a stream sends marks the store as watched; the history recorder and the
+    notifier also wait on the store, and that must not keep the process table at its 2 s pace."""
+    from views.stream import _events
+
+    async def go():
+        store = Store(10)
+        sampler = Sampler(store, [MemoryCollector()], tick=1, timeout=1)
+        await sampler.sample_once()
+        store.seen_at -= 60
+        waiter = asyncio.ensure_future(store.wait_newer(store.latest.seq))
+        await sampler.sample_once()
+        await waiter
+        after_wait = store.watched(10)
+        stream = _events(store, ["memory"], "display")
+        await stream.__anext__()  # retry:
+        await stream.__anext__()  # the current state
+        store.seen_at -= 60
+        nxt = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0)
+        await sampler.sample_once()
+        await nxt
+        await stream.aclose()
+        sampler.close()
+        return after_wait, store.watched(10)
+
+    assert run(go()) == (False, True)

@@ -31,7 +31,7 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_snapshot(request: Request) -> Snapshot:
-    snap = request.app.state.store.latest
+    snap = request.app.state.store.seen()
     if snap is None:  # only between process start and the first tick
         raise HTTPException(503, "no sample taken yet; retry in a second", headers={"Retry-After": "1"})
     return snap

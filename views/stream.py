@@ -149,14 +149,16 @@ async def _events(store: Store, areas: Sequence[str], scope: str,
     yield RETRY
     seq = -1
     unsent = Unsent()
-    if store.latest is not None:  # a new or reconnecting page gets the current state at once
-        seq = store.latest.seq
-        yield unsent(event_parts(store, store.latest, areas, health, scope))
+    first = store.seen()
+    if first is not None:  # a new or reconnecting page gets the current state at once
+        seq = first.seq
+        yield unsent(event_parts(store, first, areas, health, scope))
     while True:
         snap = await store.wait_newer(seq + every - 1)  # the next snapshot at least N newer
         if shutdown is not None and shutdown.is_set():
             return  # the server is stopping: end the response cleanly instead of being cancelled
         seq = snap.seq
+        store.seen()  # someone is looking: the sampler keeps every area at its own pace
         yield unsent(event_parts(store, snap, areas, health, scope))
 
 

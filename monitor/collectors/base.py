@@ -32,6 +32,8 @@ class Collector(Protocol):
         ...
 
     # Optional, so not declared here (a Protocol member would be required):
+    #     unwatched_interval: float: seconds between collections while no view looks
+    #         (monitor/sampler.py WATCH_WINDOW); ``interval`` when absent.
     #     def close(self) -> None: release files, threads or processes; called once, at shutdown.
     #     def open(self) -> None: undo close() (a new Sampler over the same collectors calls it).
 

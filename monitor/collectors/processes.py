@@ -1,4 +1,5 @@
-"""Processes: the process table, read once per ``process_interval`` (default 2 s) for every viewer.
+"""Processes: the process table, read once per ``process_interval`` (default 2 s) for every viewer,
+and every ``UNWATCHED_INTERVAL`` (5 s) while nobody looks (monitor/sampler.py WATCH_WINDOW).
 
 Sample (a quiet build machine; the card shows the top by CPU, /processes the full table):
     total=83 threads=212 counts={'sleeping': 79, 'running': 2, 'idle': 2}
@@ -71,6 +72,7 @@ from .base import AreaModel
 ATTRS = ["ppid", "name", "uids", "status", "cpu_percent", "memory_info", "num_threads", "nice",
          "create_time", "cmdline"]
 TOP_N = 8
+UNWATCHED_INTERVAL = 5.0  # s between reads while no view looks (never faster than interval)
 
 
 class Processes(AreaModel):
@@ -173,6 +175,9 @@ class ProcessesCollector:
 
     def __init__(self, interval: float = 2.0, mask_secrets: bool = True, top_n: int = TOP_N) -> None:
         self.interval = interval
+        # Nobody looking: the table feeds only the zombies check (held 60 s) and the culprits
+        # named with a verdict, which a 5 s read serves as well; it is the costliest area.
+        self.unwatched_interval = max(interval, UNWATCHED_INTERVAL)
         self.mask_secrets = mask_secrets
         self.top_n = top_n
         # pid -> (start ticks, cpu ticks, monotonic time) of its last read: cpu_percent's baseline
