@@ -342,3 +342,11 @@ def test_a_request_marks_the_console_as_watched(client):
     assert not store.watched(10)
     assert client.get("/api/processes?limit=1").status_code == 200
     assert store.watched(10)
+
+
+def test_the_hot_paths_mark_the_console_as_watched_too(client):
+    """/api/snapshot carries the top processes; it is answered before routing (views/hot.py)."""
+    store = client.app.state.store
+    store.seen_at -= 60
+    assert client.get("/api/snapshot").status_code == 200
+    assert store.watched(10)
