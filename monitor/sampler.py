@@ -12,8 +12,11 @@ publishes one immutable Snapshot on schedule, whatever the collectors do:
   collector's first, each in a thread of their own. A batch member still queued behind a
   collection that hangs is taken back at the next tick and run in that tick's batch.
 - Nobody looking (no page, fragment, API call or stream tick for ``WATCH_WINDOW``): a collector
-  that has an ``unwatched_interval`` is read at that pace instead of its ``interval``. Every
-  area is still judged every tick, on its latest reading.
+  that has an ``unwatched_interval`` is read at that pace instead of its ``interval`` (disks,
+  network and pressure every 2 s, sensors and the process table every 5 s, the host's facts
+  every 10 s; CPU, memory, logs and services keep every tick: their short peaks and lines are
+  what history and the events keep). Every area is still judged every tick, on its latest
+  reading.
 - At most one collection per area is in flight. While one is still running, the area's previous
   value is published and listed in ``snapshot.stale`` (area -> age of that value, seconds); once
   the collection has run for ``collector_timeout`` the area is "unavailable" with a reason (and
@@ -59,8 +62,8 @@ COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it s
 JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
 JUDGE_MIN = 0.25  # ...but at least this long (s): a GIL-busy process table must not fail a 0.2 s tick
 # s: once no view has asked for a snapshot for this long, a collector with an
-# ``unwatched_interval`` (the process table) is read at that slower pace; the next look brings
-# its own pace back at the next tick.
+# ``unwatched_interval`` is read at that slower pace; the next look brings its own pace back at
+# the next tick.
 WATCH_WINDOW = 10.0
 
 

@@ -548,3 +548,34 @@ def test_a_stream_counts_as_looking_and_waiting_alone_does_not():
         return after_wait, store.watched(10)
 
     assert run(go()) == (False, True)
+
+
+def test_the_real_areas_unwatched_cpu_and_memory_every_tick_the_others_slower():
+    """The default collectors over 4.5 s with nobody looking: CPU and memory are read at every
+    tick, disks and network about every 2 s, the host's facts once (10 s), as documented."""
+    from monitor import sampler as sampler_module
+    from monitor.areas import default_collectors
+
+    async def go():
+        store = Store(100)
+        wanted = {"system", "cpu", "memory", "disks", "network"}
+        sampler = Sampler(store, [c for c in default_collectors() if c.name in wanted],
+                          tick=0.25, timeout=2)
+        await sampler.sample_once()  # every area's first read
+        store.seen_at -= sampler_module.WATCH_WINDOW
+        reads: dict[str, int] = dict.fromkeys(wanted, 0)
+        ticks = 0
+        deadline = time.monotonic() + 4.5
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+            snap = await sampler.sample_once()
+            ticks += 1
+            for name in snap.durations:
+                reads[name] += 1
+        sampler.close()
+        return reads, ticks
+
+    reads, ticks = run(go())
+    assert reads["cpu"] == reads["memory"] == ticks, (reads, ticks)
+    assert 1 <= reads["disks"] <= 3 and 1 <= reads["network"] <= 3, reads
+    assert reads["system"] == 0, reads

@@ -176,6 +176,7 @@ class DisksCollector:
     name = "disks"
     model = Disks
     interval = 0.0
+    unwatched_interval = 2.0  # nobody looking: space moves slowly, disks_busy holds 120 s
 
     def __init__(self, statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  timeout: float = STATVFS_TIMEOUT, tmpfs_mounts: Iterable[str] = ()) -> None:

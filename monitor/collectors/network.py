@@ -193,6 +193,7 @@ class NetworkCollector:
     name = "network"
     model = Network
     interval = 0.0
+    unwatched_interval = 2.0  # nobody looking: network_errors holds 60 s; rates over 2 s
 
     def __init__(self, show_loopback: bool = False) -> None:
         self.show_loopback = show_loopback

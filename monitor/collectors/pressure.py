@@ -121,6 +121,7 @@ class PressureCollector:
     name = "pressure"
     model = Pressure
     interval = 0.0  # four small /proc files; the kernel log only when oom_kill rose
+    unwatched_interval = 2.0  # nobody looking: the kernel updates PSI averages every 2 s
 
     def __init__(self) -> None:
         self._prev: dict[str, str] | None = None

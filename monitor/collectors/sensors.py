@@ -118,6 +118,7 @@ class SensorsCollector:
     name = "sensors"
     model = Sensors
     interval = 2.0  # hwmon reads are slow-ish files and temperatures change slowly
+    unwatched_interval = 5.0  # nobody looking: sensors_temperature holds 30 s
 
     def collect(self, now: float) -> Sensors:
         return shape(*read())

@@ -143,6 +143,7 @@ class SystemCollector:
     name = "system"
     model = System
     interval = 0.0
+    unwatched_interval = 10.0  # nobody looking: facts, no check, uptime shown in minutes
 
     def __init__(self) -> None:
         self._static = read_static()  # what cannot change while the process runs is read once
