@@ -21,10 +21,8 @@ publishes one immutable Snapshot on schedule, whatever the collectors do:
   value is published and listed in ``snapshot.stale`` (area -> age of that value, seconds); once
   the collection has run for ``collector_timeout`` the area is "unavailable" with a reason (and
   counted once in ``store.failures``). When the late call returns, its result is used.
-- The judge runs in its own single thread, bounded by ``JUDGE_SHARE`` of a tick: a judgment that
-  raises or overruns leaves the snapshot without verdicts and with ``judge_error`` set, which
-  every view shows as state "unknown" (monitor/health.py). Never two judgments at once: while a
-  late one still runs, the next ticks are published unjudged rather than queued.
+- The judge runs in its own thread with a budget (monitor/judging.py): a judgment that raises
+  or overruns publishes the snapshot unjudged, state "unknown"; never two at once.
 - After each published tick the systemd watchdog is pinged (monitor/watchdog.py): pings stop
   only when publishing stops.
 
@@ -39,13 +37,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from .collection import Run, run_all
 from .collectors.base import AreaModel, Closeable, Collector
+from .judging import JudgeFn, Judging
 from .store import History, Snapshot, Store
 from .watchdog import Notifier
 
@@ -53,14 +51,9 @@ __all__ = ["History", "JudgeFn", "Sampler", "Snapshot", "Store"]
 
 log = logging.getLogger("server_monitor.sampler")
 
-# judge(snapshot, history) -> verdicts; runs once per tick, in its own thread, after collection.
-# monitor.health.Judge (a class) is one; any callable of this shape will do.
-JudgeFn = Callable[[Snapshot, History], Iterable[Any]]
 
 BATCH_BELOW = 0.005  # s: a collection this quick last time shares the tick's batch thread
 COLLECT_SHARE = 0.5  # of a tick: how long a tick waits for the collections it started
-JUDGE_SHARE = 0.3  # of a tick: how long it waits for the judgment...
-JUDGE_MIN = 0.25  # ...but at least this long (s): a GIL-busy process table must not fail a 0.2 s tick
 # s: once no view has asked for a snapshot for this long, a collector with an
 # ``unwatched_interval`` is read at that slower pace; the next look brings its own pace back at
 # the next tick.
@@ -80,22 +73,19 @@ class Sampler:
     def __init__(self, store: Store, collectors: Iterable[Collector], tick: float,
                  timeout: float, judge: JudgeFn | None = None, notifier: Notifier | None = None) -> None:
         self.store = store
-        self.judge = judge
         self.collectors = list(collectors)
         self.tick = tick
         self.timeout = timeout
         self.collect_budget = min(COLLECT_SHARE * tick, timeout)
-        self.judge_budget = min(max(JUDGE_SHARE * tick, JUDGE_MIN), timeout)
         self.notifier = notifier if notifier is not None else Notifier.from_env()
         # One thread per area is enough (never two collections of one area), so a hung collector
         # cannot starve the others; the judge has its own thread, so it never waits behind them.
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(self.collectors)),
                                         thread_name_prefix="collector")
-        self._judge_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge")
+        self._judging = Judging(judge, tick, timeout) if judge is not None else None
         self._inflight: dict[str, Run] = {}
         self._took: dict[str, float] = {}  # area -> its last successful collection's duration
         self._last: dict[str, _Result] = {}
-        self._judging: tuple[asyncio.Future, int, float] | None = None  # (future, seq, started)
         self._seq = 0
         self._closed = False
         # The same collectors may serve a second lifespan of the same app (an ASGI test client
@@ -133,8 +123,8 @@ class Sampler:
         if fresh:
             await asyncio.wait(fresh, timeout=self.timeout if first else self.collect_budget)
         snap, series = self._assemble(taken_at, now)
-        if self.judge is not None:
-            snap = await self._judged(snap, self.timeout if first else self.judge_budget)
+        if self._judging is not None:
+            snap = await self._judging.judged(snap, self.store.history, first)
         await self.store.publish(snap, series)
         self.notifier.ping()  # only here: a tick that is not published is not a sign of life
         return snap
@@ -212,33 +202,6 @@ class Sampler:
         log.warning("collector %s failed: %s", name, outcome, exc_info=outcome)
         self._last[name] = _Result(run.started, None, f"{type(outcome).__name__}: {outcome}", {})
 
-    async def _judged(self, snap: Snapshot, budget: float) -> Snapshot:
-        """The snapshot with its verdicts, or with ``judge_error`` when judging raised, overran
-        its budget, or the previous judgment is still running (never two at once)."""
-        if self._judging is not None:
-            fut, seq, started = self._judging
-            if not fut.done():
-                return replace(snap, judge_error=f"the judgment of sample {seq} is still running "
-                                                 f"after {time.monotonic() - started:.1f} s")
-            self._judging = None
-        loop = asyncio.get_running_loop()
-        judge, history = self.judge, self.store.history
-        assert judge is not None
-        # In a thread: judging also appends to the events file, and a slow disk must not stall
-        # every stream.
-        fut = asyncio.wrap_future(self._judge_pool.submit(lambda: tuple(judge(snap, history))), loop=loop)
-        done, _ = await asyncio.wait([fut], timeout=budget)
-        if not done:
-            self._judging = (fut, snap.seq, time.monotonic() - budget)
-            fut.add_done_callback(_retrieve)
-            log.warning("judging sample %d took longer than %.2f s: published unjudged", snap.seq, budget)
-            return replace(snap, judge_error=f"judging took longer than {budget:.2f} s")
-        exc = fut.exception()
-        if exc is not None:
-            log.error("judge failed: %s", exc, exc_info=exc)
-            return replace(snap, judge_error=f"judging failed: {type(exc).__name__}: {exc}")
-        return replace(snap, verdicts=fut.result())
-
     def close(self) -> None:
         """Stop the threads, then close every collector that has a ``close()`` (the protocol's
         optional method); one that raises is logged and the others are still closed."""
@@ -246,7 +209,8 @@ class Sampler:
             return
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._judge_pool.shutdown(wait=False, cancel_futures=True)
+        if self._judging is not None:
+            self._judging.close()
         for c in self.collectors:
             if isinstance(c, Closeable):
                 try:
@@ -255,8 +219,3 @@ class Sampler:
                     log.warning("collector %s did not close cleanly: %s", c.name, exc, exc_info=exc)
         self.notifier.stopping()
 
-
-def _retrieve(fut: asyncio.Future) -> None:
-    """A late judgment's outcome is not used; read it so that asyncio does not log it as lost."""
-    if not fut.cancelled() and (exc := fut.exception()) is not None:
-        log.error("late judgment failed: %s", exc, exc_info=exc)
