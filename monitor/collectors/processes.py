@@ -175,8 +175,9 @@ class ProcessesCollector:
 
     def __init__(self, interval: float = 2.0, mask_secrets: bool = True, top_n: int = TOP_N) -> None:
         self.interval = interval
-        # Nobody looking: the table feeds only the zombies check (held 60 s) and the culprits
-        # named with a verdict, which a 5 s read serves as well; it is the costliest area.
+        # Nobody looking: the table feeds the zombies check (held 60 s), the culprits named with
+        # a verdict and each minute's top processes in history, which a 5 s read serves as
+        # well; it is the costliest area.
         self.unwatched_interval = max(interval, UNWATCHED_INTERVAL)
         self.mask_secrets = mask_secrets
         self.top_n = top_n
