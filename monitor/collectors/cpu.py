@@ -6,6 +6,12 @@ Sample (2 cores, idle build machine):
 
 Percentages are computed here from two readings of ``cpu_times`` (the same formula as
 ``psutil.cpu_percent``) so that shaping is a pure function of two literal readings.
+
+A reading is one read of /proc/stat, kept open (monitor/procfile.py), parsed here into what
+psutil's ``cpu_times()``, ``cpu_times(percpu=True)`` and ``cpu_stats()`` return: psutil reads the
+file once for each, three times a tick, and splits the whole ``intr`` line (a count per IRQ:
+thousands of numbers on a big host) for its first number (issue 19). tests/test_cpu_stat.py
+compares the two on the same file.
 """
 from __future__ import annotations
 
@@ -17,10 +23,15 @@ from typing import Any
 import psutil
 from pydantic import Field
 
+from monitor.procfile import HeldFile
+
 from .base import AreaModel, counter_delta, rate
 
 MIN_GAP = 0.2  # seconds between two readings for meaningful percentages
 SPLIT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+# psutil's names for /proc/stat's cpu columns on this kernel, in order (its ``scputimes``).
+TIME_FIELDS = psutil.cpu_times()._fields
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class Cpu(AreaModel):
@@ -109,15 +120,32 @@ def shape(raw: CpuRaw, prev: CpuRaw | None, dt: float) -> Cpu:
     )
 
 
-def read() -> CpuRaw:
-    stats = psutil.cpu_stats()
-    return CpuRaw(
-        times=psutil.cpu_times()._asdict(),
-        per_core=[t._asdict() for t in psutil.cpu_times(percpu=True)],
-        ctx_switches=stats.ctx_switches,
-        interrupts=stats.interrupts,
-        loadavg=os.getloadavg(),
-    )
+def parse_stat(data: bytes, loadavg: tuple[float, float, float]) -> CpuRaw:
+    """/proc/stat's text as psutil reads it: the ``cpu`` line as ``cpu_times()``, the ``cpuN``
+    lines in order as ``cpu_times(percpu=True)`` (seconds: clock ticks / CLK_TCK), ``ctxt`` and
+    the first number of ``intr`` as ``cpu_stats()``'s ctx_switches and interrupts."""
+    times: dict[str, float] = {}
+    per_core: list[dict[str, float]] = []
+    ctxt = intr = 0
+    n = len(TIME_FIELDS)
+    for line in data.split(b"\n"):
+        if line.startswith(b"cpu"):
+            parts = line.split(None, n + 1)
+            row = dict(zip(TIME_FIELDS, (float(x) / CLK_TCK for x in parts[1:n + 1])))
+            if parts[0] == b"cpu":
+                times = row
+            else:
+                per_core.append(row)
+        elif line.startswith(b"ctxt "):
+            ctxt = int(line.split()[1])
+        elif line.startswith(b"intr "):
+            intr = int(line.split(None, 2)[1])  # the total; the rest are per IRQ
+    return CpuRaw(times=times, per_core=per_core, ctx_switches=ctxt, interrupts=intr,
+                  loadavg=loadavg)
+
+
+def read(stat: HeldFile) -> CpuRaw:
+    return parse_stat(stat.read(), os.getloadavg())
 
 
 class CpuCollector:
@@ -125,9 +153,10 @@ class CpuCollector:
     model = Cpu
     interval = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, stat: str = "/proc/stat") -> None:
+        self._stat = HeldFile(stat)
         # Prime with a first reading so the very first tick already has real percentages.
-        self._prev: CpuRaw | None = read()
+        self._prev: CpuRaw | None = read(self._stat)
         self._prev_at = time.monotonic()
 
     def collect(self, now: float) -> Cpu:  # now: time.monotonic()
@@ -138,10 +167,13 @@ class CpuCollector:
         if gap < MIN_GAP:
             time.sleep(MIN_GAP - gap)
             now = time.monotonic()
-        raw = read()
+        raw = read(self._stat)
         data = shape(raw, self._prev, now - self._prev_at)
         self._prev, self._prev_at = raw, now
         return data
+
+    def close(self) -> None:
+        self._stat.close()
 
     def series(self, data: Cpu) -> dict[str, float]:
         out = {"cpu.load1": data.load1, "cpu.load_per_core": data.load_per_core}
