@@ -223,3 +223,24 @@ def test_the_budget_leaves_the_reserve_and_the_limit_is_raised_within_hard(soft)
     assert before == max(0, (soft - FD_RESERVE) // 2)  # 0 at systemd's soft 1,024: nothing held
     assert raised == min(hard, FD_WANTED)
     assert after == min(HOLD_CAP, (raised - FD_RESERVE) // 2)
+
+
+def test_boot_time_is_psutils_and_is_read_again_only_when_the_clocks_moved(tmp_path):
+    """btime is read from /proc/stat once; again when ``time.time() - CLOCK_BOOTTIME`` leaves it
+    (a stepped wall clock moves both). A root whose btime disagrees with the clocks is read
+    at every call, so a change there shows at once."""
+    import psutil
+    assert proc_stat.boot_time() == psutil.boot_time()
+    since = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    root = tmp_path / "agreeing"
+    root.mkdir()
+    (root / "stat").write_text(f"cpu 1 2 3 4\nbtime {int(since)}\n")
+    assert proc_stat.boot_time(str(root)) == int(since)
+    (root / "stat").write_text(f"cpu 1 2 3 4\nbtime {int(since) + 1}\n")  # the clocks did not move
+    assert proc_stat.boot_time(str(root)) == int(since)  # kept, not read again
+    stepped = tmp_path / "stepped"  # as if the wall clock had been set an hour back since boot
+    stepped.mkdir()
+    (stepped / "stat").write_text(f"btime {int(since) + 3600}\n")
+    assert proc_stat.boot_time(str(stepped)) == int(since) + 3600
+    (stepped / "stat").write_text(f"btime {int(since) + 7200}\n")
+    assert proc_stat.boot_time(str(stepped)) == int(since) + 7200  # disagrees: read each time

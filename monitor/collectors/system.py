@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from monitor import proc_stat
 from monitor.text import clean, clean_or_none
 
 from .base import AreaModel
@@ -85,7 +86,7 @@ class SystemStatic:
 class SystemRaw:
     static: SystemStatic
     hostname: str
-    boot_time: float  # psutil.boot_time(), seconds since the epoch
+    boot_time: float  # proc_stat.boot_time() (psutil.boot_time()'s value), seconds since the epoch
     wall_time: float  # time.time() when read
 
 
@@ -135,7 +136,7 @@ def read_static() -> SystemStatic:
 
 
 def read(static: SystemStatic) -> SystemRaw:
-    return SystemRaw(static=static, hostname=socket.gethostname(), boot_time=psutil.boot_time(),
+    return SystemRaw(static=static, hostname=socket.gethostname(), boot_time=proc_stat.boot_time(),
                      wall_time=time.time())
 
 
