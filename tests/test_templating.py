@@ -142,3 +142,32 @@ def test_the_console_started_by_main_keeps_its_compiled_templates_in_its_data_di
     server = spawn_server(env={"SERVER_MONITOR_DATA_DIR": str(data)})
     assert httpx.get(server.url + "/dashboard", headers=AUTH, timeout=10).status_code == 200
     assert len(list((data / "templates").glob("*.cache"))) > 10
+
+
+def test_the_quick_render_is_jinjas_render(client):
+    """views/templating.py's ``render`` merges the globals itself: every card, the banner and the
+    tick come out exactly as ``Template.render`` makes them, in both scopes, on a real snapshot."""
+    from views import cards, health
+    from views.templating import env, render
+    store = client.app.state.store
+    snap = store.latest
+    contexts = {f"cards/{a}.html": [cards.card_context(store, snap, a, scope)
+                                    for scope in (cards.FULL, cards.DISPLAY)]
+                for a in client.app.state.card_areas}
+    contexts["cards/tick.html"] = [{"snap": snap}]
+    contexts["cards/health.html"] = [health.health_context(snap, client.app.state.judge.events, scope)
+                                     for scope in (cards.FULL, cards.DISPLAY)]
+    assert len(contexts) >= 12
+    for name, each in contexts.items():
+        for context in each:
+            quick = render(name, context)
+            assert quick == env.get_template(name).render(context), name
+            assert len(quick) > 40, name
+
+
+def test_the_quick_render_raises_what_the_template_raises():
+    from jinja2 import UndefinedError
+
+    from views.templating import render
+    with pytest.raises(UndefinedError):
+        render("cards/cpu.html", {"data": {}, "snap": None, "area": "cpu"})  # no title() target

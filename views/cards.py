@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from monitor.sampler import Snapshot, Store
 
-from .templating import env
+from .templating import env, render
 
 log = logging.getLogger("server_monitor.cards")
 
@@ -45,7 +45,7 @@ def render_card(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) -
         # Markup only says "already escaped": the template escaped every host value (autoescape,
         # views/templating.py), so the page and the SSE stream must not escape it a second time.
         try:
-            return Markup(env.get_template(f"cards/{area}.html").render(card_context(store, snap, area, scope)))
+            return Markup(render(f"cards/{area}.html", card_context(store, snap, area, scope)))
         except Exception:  # a template bug in one card must not take the stream or page down
             log.exception("rendering the %s card failed", area)
             return Markup(env.get_template("cards/_card_failed.html").render(area=area))
@@ -54,4 +54,4 @@ def render_card(store: Store, snap: Snapshot, area: str, scope: str = DISPLAY) -
 
 def render_tick(snap: Snapshot) -> Markup:
     """The freshness mark: each push restarts its CSS stale timer (see static/app.css)."""
-    return snap.memo("card:tick", lambda: Markup(env.get_template("cards/tick.html").render(snap=snap)))
+    return snap.memo("card:tick", lambda: Markup(render("cards/tick.html", {"snap": snap})))

@@ -33,7 +33,7 @@ from monitor.thresholds import CHECKS
 from .cards import DISPLAY, FULL, scope_of
 from .deps import EventsDep, SettingsDep, SnapshotDep, events_of
 from .format import clock
-from .templating import env
+from .templating import render
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -189,8 +189,8 @@ def health_card(request: Request, snap) -> Markup:
 
 def render_health(snap, event_log=None, scope: str = DISPLAY) -> Markup:
     """Once per snapshot and scope (views/cards.py): the display rendering has no links."""
-    return snap.memo(f"card:health:{scope}", lambda: Markup(env.get_template("cards/health.html").render(
-        **health_context(snap, event_log, scope))))
+    return snap.memo(f"card:health:{scope}", lambda: Markup(render(
+        "cards/health.html", health_context(snap, event_log, scope))))
 
 
 def health_context(snap, event_log=None, scope: str = DISPLAY) -> dict:

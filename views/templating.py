@@ -66,6 +66,25 @@ def card_macro(name: str):
     return call
 
 
+def render(name: str, context: dict) -> str:
+    """``env.get_template(name).render(context)``, without its copy of the globals: Template.render
+    copies them through a ChainMap, key by key in Python, at every call. Merged here as plain
+    dicts instead, the same context at about half the cost of a small card (14.6 µs against 7.5
+    for ``<p>{{ x }}</p>``), and the cards render a dozen times a tick (issue 19). Precedence as
+    in Jinja: the context over the template's globals over the environment's."""
+    template = env.get_template(name)
+    maps = getattr(template.globals, "maps", (template.globals,))
+    parent: dict = {}
+    for m in reversed(maps):
+        parent.update(m)
+    parent.update(context)
+    ctx = template.new_context(parent, shared=True)  # shared: ``parent`` is used as it is
+    try:
+        return env.concat(template.root_render_func(ctx))
+    except Exception:
+        return env.handle_exception()  # raises, with the template's lines in the traceback
+
+
 env.filters.update(FILTERS)
 env.globals.update(sparkline=sparkline, health_card=health_card, limits=limits,
                    title=card_macro("title"), missing=card_macro("missing"))
