@@ -244,3 +244,53 @@ def test_boot_time_is_psutils_and_is_read_again_only_when_the_clocks_moved(tmp_p
     assert proc_stat.boot_time(str(stepped)) == int(since) + 3600
     (stepped / "stat").write_text(f"btime {int(since) + 7200}\n")
     assert proc_stat.boot_time(str(stepped)) == int(since) + 7200  # disagrees: read each time
+
+
+def test_an_unchanged_process_is_the_same_read_until_it_runs(retitler):
+    """A process that has not run since the last read has the same stat and statm text: unless
+    its whole read is due, the Reader gives back the same PidStat, unparsed. Once it runs, a new
+    one, with the new CPU ticks."""
+    r = Reader()
+    now = time.monotonic()
+    first = r.read(retitler.pid, now, uptime() + OLD)
+    assert not first.reused  # first seen: read whole
+    again = r.read(retitler.pid, now + 1, uptime() + OLD)
+    assert again.reused and again == replace_reused(first)
+    assert r.read(retitler.pid, now + 2, uptime() + OLD) is again
+    retitle(retitler, "burn")
+    busier = r.read(retitler.pid, now + 3, uptime() + OLD)
+    assert busier is not again and busier.cpu_ticks > again.cpu_ticks
+    assert busier.reused and busier.cmdline == again.cmdline
+    assert r.read(retitler.pid, now + REREAD, uptime() + OLD).reused is False  # its turn still comes
+
+
+def replace_reused(st):
+    from dataclasses import replace
+    return replace(st, reused=True)
+
+
+def test_the_collector_keeps_an_idle_processs_row_and_remakes_a_busy_one(retitler, monkeypatch):
+    """Through the table: an idle process keeps its row, the same object, read after read; one
+    that ran gets a new row with its CPU; a process that has gone leaves nothing behind."""
+    from monitor import proc_reader
+    from monitor.collectors.processes import ProcessesCollector
+    monkeypatch.setattr(proc_reader, "YOUNG", 0.0)  # the child is seconds old: count it as settled
+    c = ProcessesCollector()
+
+    def row():
+        time.sleep(0.2)
+        return next(x for x in c.collect(time.monotonic()).rows if x.pid == retitler.pid)
+
+    rows = [row() for _ in range(4)]
+    assert rows[0].cpu_percent is None  # first seen
+    assert rows[1].cpu_percent == 0.0 and rows[1] is rows[2] is rows[3]
+    retitle(retitler, "burn")
+    busy = row()
+    assert busy is not rows[3] and busy.cpu_percent > 10 and busy.pid == rows[3].pid
+    settled = row()
+    assert settled.cpu_percent == 0.0 and row() is settled
+    retitler.kill()
+    retitler.wait(10)
+    row_pids = {x.pid for x in c.collect(time.monotonic()).rows}
+    assert retitler.pid not in row_pids and retitler.pid not in c._rows
+    assert retitler.pid not in c._raws and set(c._rows) == row_pids

@@ -17,7 +17,8 @@ mid-scan are skipped; fields the console may not read are None.
 statm per process every read, from files kept open, status and cmdline when it is new, changed
 its comm, or its turn came; psutil's meanings at a fraction of ``process_iter``'s cost; uid ->
 user name through a cache) and returns ``ProcRaw`` records; the pure ``shape(raw)`` makes the
-rows and the summary.
+rows and the summary. A process that has not run since the last read (the same stat and statm
+text) keeps its ProcRaw and its row, the same objects: only what changed is parsed and shaped.
 
 Every host string is cleaned where it enters (monitor/text.py: valid UTF-8, controls and bidi
 marks as visible escapes). A command line is masked whole, then cleaned, then bounded (the order
@@ -146,12 +147,25 @@ def summarize(rows: list[ProcessRow], top_n: int = TOP_N) -> Processes:
 
 
 def shape(raw: ProcessesRaw, prev: ProcessesRaw | None = None, dt: float = 0.0, *,
-          top_n: int = TOP_N, commands: CommandCache | None = None) -> Processes:
+          top_n: int = TOP_N, commands: CommandCache | None = None,
+          rows: dict[int, tuple[ProcRaw, ProcessRow]] | None = None) -> Processes:
     """The table and its summary. ``cpu_percent`` is already measured between two reads of the
     same process (the collector's), so ``prev`` and ``dt`` are not needed. ``commands`` caches the
-    masked command lines across ticks (a fresh cache, masking on, when not given)."""
+    masked command lines across ticks (a fresh cache, masking on, when not given). ``rows``, the
+    collector's, keeps each pid's last ProcRaw and its row: a ProcRaw that is the very same
+    object (a process unchanged since, monitor/proc_reader.py) keeps its row; it is left holding
+    this table's processes only."""
     commands = commands if commands is not None else CommandCache()
-    return summarize([shape_row(p, raw.total_memory, commands) for p in raw.procs], top_n)
+    kept = rows if rows is not None else {}
+    made: dict[int, tuple[ProcRaw, ProcessRow]] = {}
+    for p in raw.procs:
+        last = kept.get(p.pid)
+        made[p.pid] = last if last is not None and last[0] is p else (
+            p, shape_row(p, raw.total_memory, commands))
+    if rows is not None:
+        rows.clear()
+        rows.update(made)
+    return summarize([row for _, row in made.values()], top_n)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -184,6 +198,9 @@ class ProcessesCollector:
         # pid -> (start ticks, cpu ticks, monotonic time) of its last read: cpu_percent's baseline
         self._seen: dict[int, tuple[int | None, int | None, float]] = {}
         self._commands = CommandCache(mask=mask_secrets)
+        # pid -> its last PidStat, the boot time it was read with, and the ProcRaw made of it
+        self._raws: dict[int, tuple[proc_stat.PidStat, float, ProcRaw]] = {}
+        self._rows: dict[int, tuple[ProcRaw, ProcessRow]] = {}  # shape()'s, across reads
         self._users: dict[int, str] = {}
         self._reader = proc_reader.Reader()
         self._total_mem = psutil.virtual_memory().total
@@ -205,6 +222,7 @@ class ProcessesCollector:
         alive = proc_stat.pids()
         for gone in self._seen.keys() - set(alive):
             del self._seen[gone]
+            self._raws.pop(gone, None)
             self._commands.forget(gone)
             self._reader.forget(gone)
         booted = proc_stat.boot_time()
@@ -215,6 +233,7 @@ class ProcessesCollector:
             st = self._reader.read(pid, at, uptime)
             if st is None:  # exited between the listing and here
                 self._seen.pop(pid, None)
+                self._raws.pop(pid, None)
                 self._commands.forget(pid)
                 continue
             procs.append(self._raw(st, booted, at))
@@ -231,6 +250,15 @@ class ProcessesCollector:
         if prev is not None and st.cpu_ticks is not None and prev[1] is not None and at > prev[2]:
             cpu = (st.cpu_ticks - prev[1]) / proc_stat.CLK_TCK / (at - prev[2]) * 100
         self._seen[st.pid] = (st.start_ticks, st.cpu_ticks, at)
+        last = self._raws.get(st.pid)
+        if (last is not None and last[0] is st and last[1] == booted and cpu == 0.0
+                and last[2].cpu_percent == 0.0 and not last[2].first):
+            return last[2]  # the same read, idle then and now: the same ProcRaw, so the same row
+        raw = self._raw_of(st, booted, cpu, first=prev is None)
+        self._raws[st.pid] = (st, booted, raw)
+        return raw
+
+    def _raw_of(self, st: proc_stat.PidStat, booted: float, cpu: float | None, first: bool) -> ProcRaw:
         return ProcRaw(
             pid=st.pid, name=st.name, cmdline=st.cmdline,
             username=_user_name(st.uid, self._users) if st.uid is not None else None,
@@ -238,14 +266,14 @@ class ProcessesCollector:
             num_threads=st.num_threads, nice=st.nice,
             create_time=(booted + st.start_ticks / proc_stat.CLK_TCK
                          if st.start_ticks is not None else None),
-            first=prev is None)
+            first=first)
 
     def close(self) -> None:
         """The files kept open between reads (the Sampler's close; reading opens them again)."""
         self._reader.close()
 
     def collect(self, now: float) -> Processes:
-        return shape(self.read(), top_n=self.top_n, commands=self._commands)
+        return shape(self.read(), top_n=self.top_n, commands=self._commands, rows=self._rows)
 
     def series(self, data: Processes) -> dict[str, float]:
         return {
