@@ -79,3 +79,19 @@ def test_the_collector_follows_its_file_between_reads(tmp_path):
         collector.close()
     assert data.ctx_switches == 123457789 and data.ctx_switches_per_s > 0
     assert data.per_core[0] == 100.0 and data.per_core[1] is None  # cpu1 did not move at all
+
+
+def test_a_stat_longer_than_one_read_is_read_whole(tmp_path):
+    """A host with thousands of IRQs writes an intr line longer than HeldFile's 64 KiB chunk: the
+    lines after it (ctxt) are still read."""
+    data = a_host_stat(64, 40000)
+    assert len(data) > 65536
+    stat = tmp_path / "stat"
+    stat.write_bytes(data)
+    collector = CpuCollector(stat=str(stat))
+    try:
+        time.sleep(0.25)
+        got = collector.collect(time.monotonic())
+    finally:
+        collector.close()
+    assert got.ctx_switches == 123456789 and got.interrupts == 987654321 and got.count == 64
