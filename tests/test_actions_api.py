@@ -92,13 +92,15 @@ def target():
     procs: list[subprocess.Popen] = []
 
     def start(*argv: str) -> tuple[subprocess.Popen, float]:
-        # A runner started under nohup ignores SIGHUP, and exec keeps what is ignored: the
-        # target must take the signals the tests send as any process would.
-        hup = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        # A runner started under nohup ignores SIGHUP, and one started in the background by a
+        # shell without job control ignores SIGINT; exec keeps what is ignored: the target must
+        # take the signals the tests send as any process would.
+        kept = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGHUP, signal.SIGINT)}
         try:
             p = subprocess.Popen(list(argv or ("sleep", "60")), start_new_session=True)
         finally:
-            signal.signal(signal.SIGHUP, hup)
+            for s, handler in kept.items():
+                signal.signal(s, handler)
         procs.append(p)
         return p, psutil.Process(p.pid).create_time()
 
