@@ -8,6 +8,8 @@ change exported with ``git archive``) runs side by side on loopback, each with i
 data dir, the default 1 s tick, judging, history and the logs area on, as ``python main.py``
 runs. Over the same ``--seconds`` windows it prints each console's CPU (utime+stime from
 /proc/<pid>/stat, % of one core) with no viewer, with one SSE display and with 20, and its RSS;
+each CPU column is followed by the main thread's share of it (``main %``: the event loop, where
+the views and streams run; collectors and the judge have threads of their own);
 ``--minutes`` keeps one display open that long first and prints the RSS after it. Then, one
 server at a time, wrk with 10 connections on /api/cpu and /api/memory, access log on and off,
 next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of the same size:
@@ -53,8 +55,11 @@ QUIET = ("import sys, monitor.logconfig as c; "
          "import main; main.main(sys.argv[1:])")
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
+def cpu_seconds(pid: int, main_thread: bool = False) -> float:
+    """utime + stime of the process, or of its main thread alone (the event loop: the views, the
+    SSE streams, the tick's bookkeeping; the collectors and the judge run in other threads)."""
+    path = f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
 
@@ -91,12 +96,14 @@ def start_tree(path: Path, port: int, data: Path, access_log: bool = True) -> su
     return proc
 
 
-def window(pids: dict[str, int], seconds: float) -> dict[str, float]:
-    """% of one core each process used over the same window."""
-    t0, c0 = time.monotonic(), {n: cpu_seconds(p) for n, p in pids.items()}
+def window(pids: dict[str, int], seconds: float) -> dict[str, tuple[float, float]]:
+    """% of one core each process used over the same window: in all, and its main thread."""
+    def now() -> dict[str, tuple[float, float]]:
+        return {n: (cpu_seconds(p), cpu_seconds(p, main_thread=True)) for n, p in pids.items()}
+    t0, c0 = time.monotonic(), now()
     time.sleep(seconds)
-    dt = time.monotonic() - t0
-    return {n: (cpu_seconds(p) - c0[n]) / dt * 100 for n, p in pids.items()}
+    dt, c1 = time.monotonic() - t0, now()
+    return {n: tuple((c1[n][i] - c0[n][i]) / dt * 100 for i in (0, 1)) for n in pids}
 
 
 def displays(ports: dict[str, int], n: int, seconds: float) -> list[mp.Process]:
@@ -135,13 +142,14 @@ def main() -> None:
     try:
         time.sleep(10)  # first ticks, history database created, process table warm
         print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-        for n, v in window(pids, args.seconds).items():
-            rows[n]["idle %"] = v
+        for n, (v, main_v) in window(pids, args.seconds).items():
+            rows[n]["idle %"], rows[n]["idle main %"] = v, main_v
         for count in (1, 20):
             clients = displays(ports, count, args.seconds + 6)
             time.sleep(3)  # connections settle
-            for n, v in window(pids, args.seconds).items():
+            for n, (v, main_v) in window(pids, args.seconds).items():
                 rows[n][f"{count} display{'s' * (count > 1)} %"] = v
+                rows[n][f"{count} main %"] = main_v
             for c in clients:
                 c.join(15)
         if args.minutes:
