@@ -151,13 +151,11 @@ def shape(raw: ProcessesRaw, prev: ProcessesRaw | None = None, dt: float = 0.0, 
           rows: dict[int, tuple[ProcRaw, ProcessRow]] | None = None) -> Processes:
     """The table and its summary. ``cpu_percent`` is already measured between two reads of the
     same process (the collector's), so ``prev`` and ``dt`` are not needed. ``commands`` caches the
-    masked command lines across ticks (a fresh cache, masking on, when not given). ``rows``, the
-    collector's, keeps each pid's last ProcRaw and its row: a ProcRaw that is the very same
-    object (a process unchanged since, monitor/proc_reader.py) keeps its row; it is left holding
-    this table's processes only."""
+    masked command lines across ticks (a fresh cache, masking on, when not given). ``rows`` (the
+    collector's: pid -> last ProcRaw and its row) gives the very same ProcRaw object, a process
+    unchanged since, its row again; it is left holding this table's processes."""
     commands = commands if commands is not None else CommandCache()
-    kept = rows if rows is not None else {}
-    made: dict[int, tuple[ProcRaw, ProcessRow]] = {}
+    kept, made = rows if rows is not None else {}, {}
     for p in raw.procs:
         last = kept.get(p.pid)
         made[p.pid] = last if last is not None and last[0] is p else (
@@ -254,19 +252,16 @@ class ProcessesCollector:
         if (last is not None and last[0] is st and last[1] == booted and cpu == 0.0
                 and last[2].cpu_percent == 0.0 and not last[2].first):
             return last[2]  # the same read, idle then and now: the same ProcRaw, so the same row
-        raw = self._raw_of(st, booted, cpu, first=prev is None)
-        self._raws[st.pid] = (st, booted, raw)
-        return raw
-
-    def _raw_of(self, st: proc_stat.PidStat, booted: float, cpu: float | None, first: bool) -> ProcRaw:
-        return ProcRaw(
+        raw = ProcRaw(
             pid=st.pid, name=st.name, cmdline=st.cmdline,
             username=_user_name(st.uid, self._users) if st.uid is not None else None,
             ppid=st.ppid, status=st.status, cpu_percent=cpu, rss=st.rss,
             num_threads=st.num_threads, nice=st.nice,
             create_time=(booted + st.start_ticks / proc_stat.CLK_TCK
                          if st.start_ticks is not None else None),
-            first=first)
+            first=prev is None)
+        self._raws[st.pid] = (st, booted, raw)
+        return raw
 
     def close(self) -> None:
         """The files kept open between reads (the Sampler's close; reading opens them again)."""
