@@ -17,16 +17,12 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-03, ``--seconds 60 --minutes 10 --tree "before (1edad36)=<git archive
-of 1edad36>"``, load average 0.09 at the start; this machine ran slower that hour than the day before
-(the bare app: 6,582 req/s against 8,687 for the same endpoint on 2026-12-02)):
-                                idle %     1 display %   20 displays %  RSS MiB @13min
-    this tree                     0.75            1.12            1.27           62.12
-    before (1edad36)              0.75            1.17            1.25           62.60
-    endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
-    bare /json/528                           6582     1.41     2.38        0
-    this tree /api/cpu                       8024     1.21     3.52        0    1.22    1.42
-    this tree /api/cpu (no access log)       8596     1.16     2.86        0    1.19    1.16
+Sample (2 cores, 2026-12-07, ``--seconds 120 --no-requests --tree "before (6fbed99)=<git archive
+of 6fbed99>"``, load average 0.20 at the start; the two consoles' ratio moves by about 5 % from
+run to run, so a change worth less than that needs its own figures per read):
+                        idle %  idle main %  1 display %  1 main %  20 displays %  20 main %  RSS MiB @6min
+    this tree             0.62         0.17         1.31      0.63           1.49       0.83          61.69
+    before (6fbed99)      0.62         0.17         1.37      0.64           1.55       0.87          61.54
 """
 from __future__ import annotations
 
