@@ -23,6 +23,11 @@ run to run, so a change worth less than that needs its own figures per read):
                         idle %  idle main %  1 display %  1 main %  20 displays %  20 main %  RSS MiB @6min
     this tree             0.62         0.17         1.31      0.63           1.49       0.83          61.69
     before (6fbed99)      0.62         0.17         1.37      0.64           1.55       0.87          61.54
+The requests part (2026-12-03, ``--seconds 60 --minutes 10``, before the main-thread columns):
+    endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
+    bare /json/528                           6582     1.41     2.38        0
+    this tree /api/cpu                       8024     1.21     3.52        0    1.22    1.42
+    this tree /api/cpu (no access log)       8596     1.16     2.86        0    1.19    1.16
 """
 from __future__ import annotations
 
