@@ -246,10 +246,26 @@ def test_boot_time_is_psutils_and_is_read_again_only_when_the_clocks_moved(tmp_p
     assert proc_stat.boot_time(str(stepped)) == int(since) + 7200  # disagrees: read each time
 
 
+def settle(child: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Until the child sleeps and its stat and statm stay the same for 0.3 s: a child that has
+    just answered may still be on its way back to reading stdin (bounded in time)."""
+    def text() -> bytes:
+        return (open(f"/proc/{child.pid}/stat", "rb").read()
+                + open(f"/proc/{child.pid}/statm", "rb").read())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = text()
+        time.sleep(0.3)
+        if text() == before and b") S " in before:
+            return
+    pytest.fail(f"child {child.pid} did not settle in {timeout} s")
+
+
 def test_an_unchanged_process_is_the_same_read_until_it_runs(retitler):
     """A process that has not run since the last read has the same stat and statm text: unless
     its whole read is due, the Reader gives back the same PidStat, unparsed. Once it runs, a new
     one, with the new CPU ticks."""
+    settle(retitler)
     r = Reader()
     now = time.monotonic()
     first = r.read(retitler.pid, now, uptime() + OLD)
@@ -258,6 +274,7 @@ def test_an_unchanged_process_is_the_same_read_until_it_runs(retitler):
     assert again.reused and again == replace_reused(first)
     assert r.read(retitler.pid, now + 2, uptime() + OLD) is again
     retitle(retitler, "burn")
+    settle(retitler)
     busier = r.read(retitler.pid, now + 3, uptime() + OLD)
     assert busier is not again and busier.cpu_ticks > again.cpu_ticks
     assert busier.reused and busier.cmdline == again.cmdline
@@ -281,12 +298,15 @@ def test_the_collector_keeps_an_idle_processs_row_and_remakes_a_busy_one(retitle
         time.sleep(0.2)
         return next(x for x in c.collect(time.monotonic()).rows if x.pid == retitler.pid)
 
+    settle(retitler)
     rows = [row() for _ in range(4)]
     assert rows[0].cpu_percent is None  # first seen
     assert rows[1].cpu_percent == 0.0 and rows[1] is rows[2] is rows[3]
     retitle(retitler, "burn")
     busy = row()
     assert busy is not rows[3] and busy.cpu_percent > 10 and busy.pid == rows[3].pid
+    settle(retitler)
+    row()  # the read after the burn: idle since, 0.0, a new row once more
     settled = row()
     assert settled.cpu_percent == 0.0 and row() is settled
     retitler.kill()
