@@ -23,6 +23,7 @@ from typing import Any
 import psutil
 from pydantic import Field
 
+from monitor.proc_stat import CLK_TCK
 from monitor.procfile import HeldFile
 
 from .base import AreaModel, counter_delta, rate
@@ -31,7 +32,6 @@ MIN_GAP = 0.2  # seconds between two readings for meaningful percentages
 SPLIT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 # psutil's names for /proc/stat's cpu columns on this kernel, in order (its ``scputimes``).
 TIME_FIELDS = psutil.cpu_times()._fields
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class Cpu(AreaModel):
