@@ -30,14 +30,11 @@ over visible interfaces) and ``network.<interface>.bytes_recv_per_s`` / ``.bytes
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-
-import psutil
 
 from monitor import sock_diag
+from monitor.nics import NicRaw, NicReader
 from monitor.text import clean
 
 from .base import AreaModel, rate
@@ -85,17 +82,6 @@ class Network(AreaModel):
     bytes_sent_per_s: float | None
     tcp: dict[str, int]  # connection count per state (psutil's names), IPv4 and IPv6 together
     tcp_total: int
-
-
-@dataclass(frozen=True)
-class NicRaw:
-    isup: bool
-    speed: int
-    duplex: str | None
-    mtu: int
-    flags: str  # "up,broadcast,running,multicast"; "loopback" marks lo
-    addresses: tuple[tuple[str, str, str | None], ...]  # (family, address, netmask)
-    counters: Mapping[str, int] | None  # net_io_counters(pernic=True)[name]._asdict()
 
 
 def visible(name: str, nic: NicRaw, show_loopback: bool = False) -> bool:
@@ -153,29 +139,10 @@ def count_tcp_states(tables: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-_FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6", psutil.AF_LINK: "mac"}
-_DUPLEX = {psutil.NIC_DUPLEX_FULL: "full", psutil.NIC_DUPLEX_HALF: "half"}
 TCP_EVERY = 5.0  # s between two counts of TCP connections by state (see the module's docstring)
 
 
 log = logging.getLogger("server_monitor.network")
-
-
-def read_nics() -> dict[str, NicRaw]:
-    """Every interface: state, addresses, counters."""
-    stats = psutil.net_if_stats()
-    addrs = psutil.net_if_addrs()
-    io = psutil.net_io_counters(pernic=True)
-    nics = {}
-    for name, st in stats.items():
-        nics[clean(name)] = NicRaw(
-            isup=st.isup, speed=st.speed, duplex=_DUPLEX.get(st.duplex), mtu=st.mtu,
-            flags=getattr(st, "flags", ""),
-            addresses=tuple((_FAMILIES[a.family], a.address, a.netmask)
-                            for a in addrs.get(name, ()) if a.family in _FAMILIES),
-            counters=io[name]._asdict() if name in io else None,
-        )
-    return nics
 
 
 def read_proc_tcp() -> dict[str, int]:
@@ -201,16 +168,17 @@ class NetworkCollector:
         self._prev: dict[str, Mapping[str, int]] | None = None
         self._prev_at = time.monotonic()
         self._diag = True  # until the kernel or a sandbox refuses netlink once
+        self._nics = NicReader()
 
     def collect(self, now: float) -> Network:
-        nics, tcp = self._read()
+        nics, tcp = self._read(now)
         data = shape(nics, self._prev, now - self._prev_at, tcp, self.show_loopback)
         self._prev = {n: nic.counters for n, nic in nics.items() if nic.counters is not None}
         self._prev_at = now
         return data
 
-    def _read(self) -> tuple[dict[str, NicRaw], dict[str, int]]:
-        nics = read_nics()
+    def _read(self, now: float) -> tuple[dict[str, NicRaw], dict[str, int]]:
+        nics = {clean(name): nic for name, nic in self._nics.read(now).items()}
         at = time.monotonic()
         if self._tcp is None or at - self._tcp[0] >= TCP_EVERY - 0.05:
             self._tcp = (at, self._count_tcp())
@@ -224,6 +192,9 @@ class NetworkCollector:
                 self._diag = False
                 log.info("TCP states from /proc/net/tcp: sock_diag refused (%s)", exc)
         return read_proc_tcp()
+
+    def close(self) -> None:
+        self._nics.close()
 
     def series(self, data: Network) -> dict[str, float]:
         out: dict[str, float] = {}
