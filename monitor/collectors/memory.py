@@ -3,6 +3,11 @@
 Sample:
     total=25213898752 available=23011856384 percent=8.7 used=1650065408 buffers=98373632
     cached=1834917888 swap_total=0 swap_used=0 swap_percent=0.0 swap_in_per_s=None swap_out_per_s=None
+
+Read from /proc/meminfo and /proc/vmstat held open and parsed once a read, with psutil's meanings
+(issue 19: ``virtual_memory()`` and ``swap_memory()`` opened meminfo twice and vmstat once). A
+kernel whose meminfo lacks what that needs (MemAvailable before 3.14, or 0; no SwapTotal) is
+answered by psutil itself, with its fallbacks.
 """
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import time
 from dataclasses import dataclass
 
 import psutil
+
+from monitor.procfile import HeldFile
 
 from .base import AreaModel, rate
 
@@ -65,6 +72,57 @@ def read() -> MemoryRaw:
     return MemoryRaw(vm=psutil.virtual_memory()._asdict(), swap=psutil.swap_memory()._asdict())
 
 
+def parse_meminfo(data: bytes) -> dict[bytes, int]:
+    """/proc/meminfo -> {b"MemTotal:": bytes, ...}, as psutil parses it (kB * 1024)."""
+    return {f[0]: int(f[1]) * 1024 for f in map(bytes.split, data.splitlines()) if len(f) >= 2}
+
+
+def vmstat_pages(data: bytes, key: bytes) -> int | None:
+    """One counter of /proc/vmstat, found without splitting the other 170-odd lines."""
+    at = data.find(b"\n" + key + b" ")  # never the first line (nr_free_pages)
+    if at < 0:
+        return None
+    end = data.find(b"\n", at + 1)
+    return int(data[at + len(key) + 2:end if end >= 0 else None])
+
+
+def percent(used: int, total: int) -> float:
+    """psutil's usage_percent(used, total, round_=1)."""
+    return round(used / total * 100, 1) if total else 0.0
+
+
+class MemoryReader:
+    """The fields the area shows of psutil's virtual_memory() and swap_memory()."""
+
+    def __init__(self, proc: str = "/proc") -> None:
+        self._meminfo, self._vmstat = HeldFile(f"{proc}/meminfo"), HeldFile(f"{proc}/vmstat")
+
+    def read(self) -> MemoryRaw:
+        m = parse_meminfo(self._meminfo.read())
+        total, free, avail = m.get(b"MemTotal:"), m.get(b"MemFree:"), m.get(b"MemAvailable:")
+        vm = self._vmstat.read()
+        sin, sout = vmstat_pages(vm, b"pswpin"), vmstat_pages(vm, b"pswpout")
+        if not (total and avail and free is not None and b"SwapTotal:" in m and b"SwapFree:" in m
+                and sin is not None and sout is not None):
+            return read()  # an old or odd kernel: psutil's own fallbacks and warnings
+        if avail > total:
+            avail = free
+        shared = m.get(b"Shmem:", m.get(b"MemShared:", 0))
+        cached = m[b"Cached:"] + m.get(b"SReclaimable:", 0) if b"Cached:" in m else 0
+        swap_total, swap_free = m[b"SwapTotal:"], m[b"SwapFree:"]
+        return MemoryRaw(
+            vm={"total": total, "available": avail, "percent": percent(total - avail, total),
+                "used": total - avail, "free": free, "buffers": m.get(b"Buffers:", 0),
+                "cached": cached, "shared": shared},
+            swap={"total": swap_total, "used": swap_total - swap_free, "free": swap_free,
+                  "percent": percent(swap_total - swap_free, swap_total),
+                  "sin": sin * 4096, "sout": sout * 4096})  # psutil's 4 KiB, not the page size
+
+    def close(self) -> None:
+        self._meminfo.close()
+        self._vmstat.close()
+
+
 class MemoryCollector:
     name = "memory"
     model = Memory
@@ -73,12 +131,16 @@ class MemoryCollector:
     def __init__(self) -> None:
         self._prev: MemoryRaw | None = None
         self._prev_at = time.monotonic()
+        self._reader = MemoryReader()
 
     def collect(self, now: float) -> Memory:
-        raw = read()
+        raw = self._reader.read()
         data = shape(raw, self._prev, now - self._prev_at)
         self._prev, self._prev_at = raw, now
         return data
+
+    def close(self) -> None:
+        self._reader.close()
 
     def series(self, data: Memory) -> dict[str, float]:
         return {"memory.percent": data.percent, "memory.swap_percent": data.swap_percent}
