@@ -21,6 +21,9 @@ from .collectors.base import AreaModel
 from .memo import Memoised
 
 
+_RANK = {"critical": 0, "unknown": 1, "warning": 2, "ok": 3}  # the worst first
+
+
 @dataclass(frozen=True)
 class Snapshot(Memoised):
     seq: int  # 1, 2, 3 ... one per tick since start
@@ -34,8 +37,10 @@ class Snapshot(Memoised):
     judge_error: str | None = None
     # Areas published with their previous value because a collection is still running -> age, s.
     stale: Mapping[str, float] = field(default_factory=dict)
-    # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality.
-    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality. Not an
+    # __init__ argument, so ``replace(snap, verdicts=...)`` (monitor/judging.py) starts a new
+    # one: what was derived from the unjudged snapshot must not stand for the judged one.
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def get(self, area: str) -> AreaModel | None:
         return self.areas.get(area)
@@ -48,11 +53,17 @@ class Snapshot(Memoised):
         ``.area`` and ``.state``."""
         if area in self.unavailable or self.judge_error is not None:
             return "unknown"
-        states = {getattr(v, "state", "ok") for v in self.verdicts if getattr(v, "area", None) == area}
-        for s in ("critical", "unknown", "warning", "ok"):
-            if s in states:
-                return s
-        return "unjudged"
+        return self.memo("state_of", self._worst_states).get(area, "unjudged")
+
+    def _worst_states(self) -> dict[str, str]:
+        """Every area's worst state, made once per snapshot: each card, the banner and the API
+        ask, and each asking walked every verdict (issue 19)."""
+        worst: dict[str, str] = {}
+        for v in self.verdicts:
+            area, state = getattr(v, "area", None), getattr(v, "state", "ok")
+            if state in _RANK and (area not in worst or _RANK[state] < _RANK[worst[area]]):
+                worst[area] = state
+        return worst
 
     def pending_of(self, area: str) -> list:
         """The area's verdicts on their way to a worse state, worst first, then soonest (what a
@@ -84,7 +95,7 @@ class Ring:
     a point where a deque of tuples of floats took about 100 (tracemalloc: 40 series of 900
     points, 0.6 MiB instead of 3.9; a small VM has 24 series, a host with units and disks more)."""
 
-    __slots__ = ("times", "values", "start", "size", "serial", "count")
+    __slots__ = ("times", "values", "start", "size", "serial", "count", "run_from")
 
     def __init__(self, length: int) -> None:
         self.times = array("d", bytes(8 * length))
@@ -92,11 +103,14 @@ class Ring:
         self.start = 0  # index of the oldest point
         self.size = 0
         self.serial = next(_ring_serials)
-        self.count = 0  # points ever appended
+        self.count = 0  # points ever appended; the k-th (from 0) sits at index k % length
+        self.run_from = 0  # the first point (k) of the newest run in time order
 
     def append(self, t: float, v: float) -> None:
         length = len(self.times)
         i = (self.start + self.size) % length
+        if self.size and t < self.times[(i - 1) % length]:  # the clock went back
+            self.run_from = self.count
         self.times[i], self.values[i] = t, v
         self.count += 1
         if self.size < length:
@@ -107,32 +121,43 @@ class Ring:
     def last_time(self) -> float:
         return self.times[(self.start + self.size - 1) % len(self.times)]
 
-    def points(self, last: int | None = None) -> list[tuple[float, float]]:
-        """Oldest first: all of them, or the ``last`` newest."""
+    def points(self, last: int | None = None) -> Points:
+        """Oldest first: all of them, or the ``last`` newest, as ``Points`` (where they sit)."""
         n = self.size if last is None else min(last, self.size)
         length = len(self.times)
         begin = (self.start + self.size - n) % length
         end = begin + n
         if end <= length:
-            return list(zip(self.times[begin:end], self.values[begin:end]))
-        wrap = end - length
-        return (list(zip(self.times[begin:], self.values[begin:]))
-                + list(zip(self.times[:wrap], self.values[:wrap])))
+            tail = Points(zip(self.times[begin:end], self.values[begin:end]))
+        else:
+            wrap = end - length
+            tail = Points(zip(self.times[begin:], self.values[begin:]))
+            tail.extend(zip(self.times[:wrap], self.values[:wrap]))
+        tail.ring, tail.first = self.serial, self.count - n
+        return tail
 
     def within(self, seconds: float) -> int:
         """How many of the newest points are less than ``seconds`` older than the newest: counted
-        back to the first one that is not, so the answer is a tail even after the clock went back."""
-        times, length, newest = self.times, len(self.times), self.start + self.size - 1
-        since, n = times[newest % length] - seconds, 0
-        while n < self.size and times[(newest - n) % length] >= since:
-            n += 1
+        back to the first one that is not, so the answer is a tail even after the clock went back.
+        Within the newest run in time order that is a bisection (a sparkline's 300 s of 1 s ticks
+        were a 300-step walk, a dozen a tick, issue 19); only past its start is it walked."""
+        times, length, newest = self.times, len(self.times), self.count - 1
+        since = times[newest % length] - seconds
+        if not self.size or times[newest % length] < since:
+            return 0
+        lo = low = max(self.count - self.size, self.run_from)  # the run's oldest point kept
+        hi = newest  # it qualifies: find the first of lo..newest that does (they are in order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if times[mid % length] >= since:
+                hi = mid
+            else:
+                lo = mid + 1
+        n = newest - lo + 1
+        if lo == low:  # the whole run qualifies: walk on past the clock's step back
+            while n < self.size and times[(newest - n) % length] >= since:
+                n += 1
         return n
-
-    def tail(self, points: list[tuple[float, float]]) -> Points:
-        """The last ``len(points)`` of this ring's points as ``Points``."""
-        tail = Points(points)
-        tail.ring, tail.first = self.serial, self.count - len(points)
-        return tail
 
 
 class History:
@@ -164,7 +189,7 @@ class History:
         ring = self._series.get(name)
         if not ring or not ring.size:
             return []
-        return ring.tail(ring.points(None if seconds is None else ring.within(seconds)))
+        return ring.points(None if seconds is None else ring.within(seconds))
 
 
 class Store:

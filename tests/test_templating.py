@@ -166,8 +166,76 @@ def test_the_quick_render_is_jinjas_render(client):
 
 
 def test_the_quick_render_raises_what_the_template_raises():
-    from jinja2 import UndefinedError
+    from views.templating import env, render
+    context = {"data": {}, "snap": None, "area": "cpu"}  # no snapshot for title() to read
+    with pytest.raises(Exception) as jinjas:
+        env.get_template("cards/cpu.html").render(context)
+    with pytest.raises(type(jinjas.value)) as quick:
+        render("cards/cpu.html", context)
+    assert str(quick.value) == str(jinjas.value) and "state_of" in str(quick.value)
 
-    from views.templating import render
-    with pytest.raises(UndefinedError):
-        render("cards/cpu.html", {"data": {}, "snap": None, "area": "cpu"})  # no title() target
+
+# The macro views/card_title.py replaced (partials/_card.html before issue 19's cut), kept as
+# the oracle: the Python global must write exactly what it wrote.
+OLD_TITLE_MACRO = """{% macro title(label, snap, area) %}
+{% set st = snap.state_of(area) %}
+<h2 class="card-title">{{ label }} <span class="state state-{{ st }}">{{ "not judged" if st == "unjudged" else st }}</span>{% set coming = snap.pending_of(area) %}{% if coming %}{% set v = coming[0] %} <span class="card-pending pending-{{ v.pending }}" data-check="{{ v.check }}">{{ v.pending }} in {{ v.pending_in|round|int }} s if it stays{% if v.subject %} ({{ v.subject }}){% endif %}{% if coming|length > 1 %} +{{ coming|length - 1 }}{% endif %}</span>{% endif %}{{ caller() if caller else "" }} <a class="card-history" href="/history?area={{ area|urlencode }}" aria-label="{{ label }} history">history</a></h2>
+{% endmacro %}"""
+
+
+def verdict(area, state, check="disks_percent", subject="", pending=None, pending_in=None):
+    from monitor.health import Verdict
+    return Verdict(check=check, area=area, subject=subject, state=state, value=1.0, unit="%",
+                   threshold=None, warning=80.0, critical=90.0, since=0.0, reason="r",
+                   pending=pending, pending_in=pending_in)
+
+
+@pytest.mark.parametrize("verdicts, unavailable, judge_error", [
+    ((), {}, None),  # not judged
+    ((verdict("disks", "ok"), verdict("disks", "warning", subject="/srv")), {}, None),
+    ((verdict("disks", "critical"), verdict("cpu", "ok", check="cpu_percent")), {}, None),
+    ((verdict("disks", "ok", subject="/<b>&\"x'", pending="critical", pending_in=12.5),
+      verdict("disks", "ok", subject="/a", pending="warning", pending_in=3.49),
+      verdict("disks", "warning", subject="/b", pending="critical", pending_in=40.0)), {}, None),
+    ((verdict("disks", "ok", pending="warning", pending_in=0.5),), {}, None),  # no subject, one
+    ((verdict("disks", "ok"),), {"disks": "statvfs hung"}, None),
+    ((verdict("disks", "ok"),), {}, "judging failed: boom"),
+])
+@pytest.mark.parametrize("label, area, body", [
+    ("Disks", "disks", None), ("Disks", "disks", '<span class="big">91 %</span>'),
+    ("<Odd & label>", "a b/c?d", "x"),
+])
+def test_the_card_title_writes_what_the_macro_wrote(verdicts, unavailable, judge_error, label, area, body):
+    from markupsafe import Markup
+
+    from monitor.store import Snapshot
+    from views.card_title import title
+    from views.templating import env
+    macro = env.from_string(OLD_TITLE_MACRO).module.title
+    snap = Snapshot(seq=1, taken_at=0.0, areas={}, unavailable=unavailable,
+                    verdicts=tuple(v.model_copy(update={"area": area}) for v in verdicts),
+                    judge_error=judge_error)
+    if body is None:
+        want, got = macro(label, snap, area), title(label, snap, area)
+    else:
+        want = env.from_string("{% call t(label, snap, area) %}" + body + "{% endcall %}").render(
+            t=macro, label=label, snap=snap, area=area)
+        got = env.from_string("{% call t(label, snap, area) %}" + body + "{% endcall %}").render(
+            t=title, label=label, snap=snap, area=area)
+    assert got == want and isinstance(title(label, snap, area), Markup)
+    assert "<Odd" not in got and "<b>" not in got  # the label and subjects are escaped
+
+
+def test_a_replaced_snapshot_derives_its_own_states():
+    """``replace(snap, verdicts=...)`` is how a snapshot gets judged: what was memoised on the
+    unjudged one (its states, pending verdicts, cards) must not carry over."""
+    from dataclasses import replace
+
+    from monitor.store import Snapshot
+    unjudged = Snapshot(seq=1, taken_at=0.0, areas={}, unavailable={})
+    assert unjudged.state_of("disks") == "unjudged" and unjudged.pending_of("disks") == []
+    judged = replace(unjudged, verdicts=(verdict("disks", "ok", pending="warning", pending_in=5.0),
+                                         verdict("disks", "critical", subject="/srv")))
+    assert judged.state_of("disks") == "critical"
+    assert [v.pending for v in judged.pending_of("disks")] == ["warning"]
+    assert unjudged.state_of("disks") == "unjudged"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from operator import itemgetter
 
 from markupsafe import Markup, escape
 
@@ -90,7 +91,7 @@ def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | N
     (rates, load) with a little headroom. A fixed ``hi`` (100 for percent) keeps the picture
     honest when values are small; a young history grows in from the right edge."""
     end = points[-1][0]
-    top = hi if hi is not None else (max(v for _, v in points) * 1.15 or 1.0)
+    top = hi if hi is not None else (max(map(itemgetter(1), points)) * 1.15 or 1.0)
     return f"{end - window - origin(end):.1f} {-top:.6g} {window:g} {top:.6g}"
 
 

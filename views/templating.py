@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Prefi
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
+from .card_title import title
 from .charts import sparkline
 from .format import FILTERS
 
@@ -58,7 +59,7 @@ def limits(snap, check: str, subject: str = "") -> str:
 
 
 def card_macro(name: str):
-    """``title()`` and ``missing()`` of partials/_card.html as template globals. Imported by each
+    """``missing()`` of partials/_card.html as a template global. Imported by each
     card with ``{% from %}``, Jinja re-checked the importing context's globals against the
     module's on every render (a tenth of a card's cost); the module is made once here."""
     def call(*args, **kwargs):
@@ -87,7 +88,7 @@ def render(name: str, context: dict) -> str:
 
 env.filters.update(FILTERS)
 env.globals.update(sparkline=sparkline, health_card=health_card, limits=limits,
-                   title=card_macro("title"), missing=card_macro("missing"))
+                   title=title, missing=card_macro("missing"))
 
 
 log = logging.getLogger("server_monitor.templates")
