@@ -36,11 +36,11 @@ def oom_count(vmstat: str) -> int | None:
     >>> oom_count("pgfault 10\\noom_kill 3\\n")
     3
     """
-    for line in vmstat.splitlines():
-        k, _, v = line.partition(" ")
-        if k == "oom_kill":
-            return int(v)
-    return None
+    at = vmstat.find("\noom_kill ")  # found, not split: the file has 170-odd lines
+    if at < 0:
+        return int(vmstat[9:].split(None, 1)[0]) if vmstat.startswith("oom_kill ") else None
+    end = vmstat.find("\n", at + 1)
+    return int(vmstat[at + 10:end if end >= 0 else None])
 
 
 def victims(log: str) -> list[tuple[int, str]]:

@@ -88,6 +88,11 @@ def test_measures_word_the_stall():
 def test_oom_count_and_victims_from_real_kernel_lines():
     assert oom_count("nr_free_pages 1\noom_kill 7\n") == 7
     assert oom_count("nr_free_pages 1\n") is None  # before Linux 4.13
+    assert oom_count("oom_kill 3\nx 1\n") == 3 and oom_count("x 1\noom_kill 5") == 5  # first, last
+    assert oom_count("x 1\noom_kill_total 9\n") is None  # a longer name is not the counter
+    host = Path("/proc/vmstat").read_text()  # what splitting every line finds
+    assert oom_count(host) == next((int(v) for k, _, v in (line.partition(" ") for line in host.splitlines())
+                                    if k == "oom_kill"), None)
     log = ("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
            "global_oom,task_memcg=/user.slice,task=python3,pid=1234,uid=1000\n"
            "Out of memory: Killed process 1234 (python3) total-vm:9830404kB, anon-rss:8126472kB, "

@@ -85,14 +85,24 @@ def shape_psi(text: str) -> dict[str, dict[str, float]]:
 
 def shape(raw: dict[str, str] | None, prev: dict[str, str] | None, dt: float) -> list[Resource]:
     """The three files' literal text (or None: no /proc/pressure) -> resources with rates."""
-    if raw is None:
+    return shape_parsed(parse(raw), parse(prev), dt)
+
+
+def parse(raw: dict[str, str] | None) -> dict[str, dict[str, dict[str, float]]] | None:
+    return None if raw is None else {name: shape_psi(text) for name, text in raw.items()}
+
+
+def shape_parsed(parsed: dict[str, dict[str, dict[str, float]]] | None,
+                 prev: dict[str, dict[str, dict[str, float]]] | None, dt: float) -> list[Resource]:
+    """``shape`` of the files already parsed (the collector keeps the last reading parsed)."""
+    if parsed is None:
         return []
     out = []
     for name in RESOURCES:
-        if name not in raw:
+        if name not in parsed:
             continue
-        cur = shape_psi(raw[name])
-        old = shape_psi(prev[name]) if prev and name in prev else {}
+        cur = parsed[name]
+        old = prev[name] if prev and name in prev else {}
 
         def stall(kind: str) -> Stall | None:
             c = cur.get(kind)
@@ -124,10 +134,11 @@ class PressureCollector:
     unwatched_interval = 2.0  # nobody looking: the kernel updates PSI averages every 2 s
 
     def __init__(self) -> None:
-        self._prev: dict[str, str] | None = None
+        self._prev: dict[str, dict[str, dict[str, float]]] | None = None  # the last reading, parsed
         self._prev_at = time.monotonic()
         self.oom = OomTracker()
         # Read every tick: kept open and read again (monitor/procfile.py), a third of the cost.
+        # No /proc/pressure (or psi=0): every file fails to open or read, and read_psi says None.
         self._psi = {name: HeldFile(PSI_DIR / name) for name in RESOURCES}
         self._vmstat = HeldFile(VMSTAT)
 
@@ -137,15 +148,15 @@ class PressureCollector:
             f.close()
 
     def collect(self, now: float) -> Pressure:
-        raw = read_psi(self._psi) if PSI_DIR.is_dir() else None
-        resources = shape(raw, self._prev, now - self._prev_at)
-        self._prev, self._prev_at = raw, now
+        parsed = parse(read_psi(self._psi))
+        resources = shape_parsed(parsed, self._prev, now - self._prev_at)
+        self._prev, self._prev_at = parsed, now
         try:
             count = oom_count(self._vmstat.read_text())
         except OSError:
             count = None
         self.oom.update(count, time.time())
-        return Pressure(present=raw is not None, resources=resources, oom_kills_total=count,
+        return Pressure(present=parsed is not None, resources=resources, oom_kills_total=count,
                         oom_kills_recent=None if count is None else len(self.oom.kills),
                         oom_recent=list(self.oom.kills))
 
