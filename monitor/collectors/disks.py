@@ -31,9 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import psutil
-
-from monitor.block_devices import BlockDevice, shape_devices, sum_rates  # noqa: F401 - tests import them from here
+from monitor.block_devices import BlockDevice, DiskStats, shape_devices, sum_rates  # noqa: F401 - tests import them from here
 from monitor.mounts import (  # noqa: F401 - the names callers import from here
     PSEUDO_FSTYPES,
     PSEUDO_MOUNT_RE,
@@ -183,6 +181,7 @@ class DisksCollector:
         self.tmpfs_mounts = (*TMPFS_MOUNTS, *tmpfs_mounts)  # the tmpfs listed (monitor/mounts.py)
         self._statvfs = Statvfs(statvfs, timeout)
         self._mounts = MountTable(self.tmpfs_mounts)
+        self._diskstats = DiskStats()
         self._used = Trends(FILL_WINDOW, FILL_MIN_SPAN, FILL_STEP, FILL_RATE_WINDOW)  # mount point -> used bytes over time
         self._prev: DisksRaw | None = None
         self._prev_at = time.monotonic()
@@ -194,7 +193,7 @@ class DisksCollector:
     def read(self) -> DisksRaw:
         filesystems = self._mounts.read()
         usage = self.read_usage([m.mountpoint for m, _ in filesystems])
-        io = {k: v._asdict() for k, v in (psutil.disk_io_counters(perdisk=True) or {}).items()}
+        io = self._diskstats.read()
         return DisksRaw(filesystems, usage, io)
 
     def collect(self, now: float) -> Disks:
@@ -206,8 +205,9 @@ class DisksCollector:
         return data
 
     def close(self) -> None:
-        """The mount table's open file (the next read opens it again)."""
+        """The mount table's and /proc/diskstats' open files (the next read opens them again)."""
         self._mounts.close()
+        self._diskstats.close()
 
     def series(self, data: Disks) -> dict[str, float]:
         out: dict[str, float] = {}
