@@ -180,6 +180,8 @@ def test_two_devices_of_one_driver_are_two_series(make_client, tmp_path, monkeyp
     from monitor.collectors import sensors as sensors_mod
     from monitor.collectors.sensors import SensorsCollector
     shwtemp = namedtuple("shwtemp", "label current high critical")
+    (tmp_path / "class" / "hwmon" / "hwmon0").mkdir(parents=True)  # a chip: psutil is asked
+    monkeypatch.setattr(sensors_mod, "SYS_CLASS", str(tmp_path / "class"))
     monkeypatch.setattr(sensors_mod.psutil, "sensors_temperatures", lambda: {
         "nvme": [shwtemp("Composite", 38.9, 84.8, 84.8), shwtemp("Composite", 41.0, 84.8, 84.8)]})
     fams = families(make_client(collectors=[SensorsCollector()], tick=60, data_dir=tmp_path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import psutil
+import pytest
 
 from monitor.collectors import sensors as sensors_mod
 from monitor.collectors.sensors import SensorsCollector, shape
@@ -49,7 +50,37 @@ def test_missing_sensors_is_not_an_error():
     assert SensorsCollector().series(data) == {}
 
 
-def test_collector_when_psutil_has_no_sensor_functions(monkeypatch):
+@pytest.fixture
+def a_chip(tmp_path, monkeypatch):
+    """A /sys/class with one hwmon chip: psutil's sensor functions (faked in these tests) are
+    asked, as on a host with sensors."""
+    (tmp_path / "hwmon" / "hwmon0").mkdir(parents=True)
+    monkeypatch.setattr(sensors_mod, "SYS_CLASS", str(tmp_path))
+
+
+@pytest.mark.parametrize("entries, asked", [
+    ((), False), (("thermal/cooling_device0",), False), (("power_supply",), False),
+    (("hwmon/hwmon3",), True), (("thermal/thermal_zone0",), True), (("power_supply/BAT0",), True),
+])
+def test_psutil_is_asked_only_when_there_is_something_to_read(entries, asked, tmp_path, monkeypatch):
+    for e in entries:
+        (tmp_path / e).mkdir(parents=True)
+    monkeypatch.setattr(sensors_mod, "SYS_CLASS", str(tmp_path))
+    calls = []
+    for fn in ("sensors_temperatures", "sensors_fans", "sensors_battery"):
+        monkeypatch.setattr(sensors_mod.psutil, fn, lambda fn=fn: calls.append(fn) or ({} if fn != "sensors_battery" else None))
+    data = SensorsCollector().collect(0.0)
+    assert not data.present and bool(calls) is asked
+    assert sensors_mod.nothing_to_read(str(tmp_path)) is not asked
+
+
+def test_this_hosts_sensors_are_what_psutil_finds():
+    data = SensorsCollector().collect(0.0)
+    assert data.present == bool(psutil.sensors_temperatures() or psutil.sensors_fans()
+                                or psutil.sensors_battery())
+
+
+def test_collector_when_psutil_has_no_sensor_functions(a_chip, monkeypatch):
     # e.g. a platform where psutil documents them as unavailable.
     for fn in ("sensors_temperatures", "sensors_fans", "sensors_battery"):
         monkeypatch.delattr(sensors_mod.psutil, fn, raising=False)
@@ -57,7 +88,7 @@ def test_collector_when_psutil_has_no_sensor_functions(monkeypatch):
     assert not data.present
 
 
-def test_collector_with_faked_sensors(monkeypatch):
+def test_collector_with_faked_sensors(a_chip, monkeypatch):
     monkeypatch.setattr(sensors_mod.psutil, "sensors_temperatures",
                         lambda: {"k10temp": [shwtemp("Tctl", 61.5, 95.0, 105.0)]})
     monkeypatch.setattr(sensors_mod.psutil, "sensors_fans", lambda: {"it87": [sfan("fan2", 1200)]})
@@ -69,7 +100,7 @@ def test_collector_with_faked_sensors(monkeypatch):
     assert c.series(data) == {"sensors.hottest": 61.5}
 
 
-def test_card_without_sensors_says_so_and_is_not_unavailable(make_client, monkeypatch):
+def test_card_without_sensors_says_so_and_is_not_unavailable(a_chip, make_client, monkeypatch):
     monkeypatch.setattr(sensors_mod.psutil, "sensors_temperatures", lambda: {})
     monkeypatch.setattr(sensors_mod.psutil, "sensors_fans", lambda: {})
     monkeypatch.setattr(sensors_mod.psutil, "sensors_battery", lambda: None)
@@ -82,7 +113,7 @@ def test_card_without_sensors_says_so_and_is_not_unavailable(make_client, monkey
     assert "could not be read" not in html
 
 
-def test_card_with_sensors_lists_them(make_client, monkeypatch):
+def test_card_with_sensors_lists_them(a_chip, make_client, monkeypatch):
     monkeypatch.setattr(sensors_mod.psutil, "sensors_temperatures",
                         lambda: {"acpitz": [shwtemp("<b>zone</b>", 47.0, None, 98.0)]})
     client = make_client(collectors=[SensorsCollector()])

@@ -130,8 +130,11 @@ def read_psi(files: Mapping[str, HeldFile]) -> dict[str, str] | None:
 class PressureCollector:
     name = "pressure"
     model = Pressure
-    interval = 0.0  # four small /proc files; the kernel log only when oom_kill rose
-    unwatched_interval = 2.0  # nobody looking: the kernel updates PSI averages every 2 s
+    # The kernel updates PSI's averages every 2 s (kernel/sched/psi.c, PSI_FREQ), and the card
+    # and the checks show only averages: a read every tick found the same ones every other tick
+    # (issue 19). An OOM kill is counted at most 2 s late. Four small /proc files; the kernel
+    # log only when oom_kill rose.
+    interval = 2.0
 
     def __init__(self) -> None:
         self._prev: dict[str, dict[str, dict[str, float]]] | None = None  # the last reading, parsed
