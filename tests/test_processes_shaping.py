@@ -191,6 +191,21 @@ def test_summary_top_lists_skip_unknown_values():
     assert len(s.rows) == 4 and "rows" not in s.model_dump()
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_summary_top_lists_are_the_sorted_tables_head(seed):
+    """The top lists pick without sorting the table: the same rows, in the same order (ties by
+    pid), as the head of the table sorted by CPU or by memory."""
+    import random
+    rng = random.Random(seed)
+    rows = [row(pid, cpu=rng.choice([None, 0.0, 0.0, 1.5, 3.0, rng.uniform(0, 100)]),
+                rss=rng.choice([None, 4096, 4096, rng.randint(1, 10**9)]))
+            for pid in rng.sample(range(1, 10**6), rng.randint(0, 80))]
+    n = rng.randint(1, 8)
+    s = summarize(rows, top_n=n)
+    assert s.top_cpu == [r for r in sort_rows(rows, "cpu", "desc") if r.cpu_percent is not None][:n]
+    assert s.top_memory == [r for r in sort_rows(rows, "memory", "desc") if r.rss is not None][:n]
+
+
 # -- cgroups and systemd units ------------------------------------------------------------------
 
 V2 = "0::/system.slice/postgresql.service\n"
