@@ -34,7 +34,6 @@ disk or a hung network filesystem).
 """
 from __future__ import annotations
 
-import heapq
 import pwd
 import time
 from collections.abc import Sequence
@@ -134,15 +133,9 @@ def shape_row(p: ProcRaw, total_memory: int, commands: CommandCache) -> ProcessR
     )
 
 
-def top(rows: list[ProcessRow], field: str, n: int) -> list[ProcessRow]:
-    """``sort_rows(rows, <field>, "desc")``'s first ``n`` that have a value, without sorting
-    the rest (nlargest is sorted(..., reverse=True)[:n]; ties by pid, the larger first)."""
-    known = [r for r in rows if getattr(r, field) is not None]
-    return heapq.nlargest(n, known, key=lambda r: (getattr(r, field), r.pid))
-
-
 def summarize(rows: list[ProcessRow], top_n: int = TOP_N) -> Processes:
-    by_cpu, by_mem = top(rows, "cpu_percent", top_n), top(rows, "rss", top_n)
+    by_cpu = [r for r in sort_rows(rows, "cpu", "desc") if r.cpu_percent is not None][:top_n]
+    by_mem = [r for r in sort_rows(rows, "memory", "desc") if r.rss is not None][:top_n]
     return Processes(
         total=len(rows),
         threads=sum(r.num_threads or 0 for r in rows),
