@@ -72,6 +72,20 @@ def test_the_same_files_give_what_psutil_gives(case, tmp_path, monkeypatch):
         assert got.vm["available"] == got.vm["free"]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # psutil's: sin and sout set to 0
+def test_no_proc_vmstat_is_psutils_answer_not_a_failure(tmp_path, monkeypatch):
+    proc = fake_proc(tmp_path, *CASES["this host"])
+    (proc / "vmstat").unlink()
+    want_vm, want_swap = psutils(proc, monkeypatch)
+    reader = MemoryReader(proc=str(proc))
+    try:
+        got = reader.read()
+    finally:
+        reader.close()
+    assert {k: got.vm[k] for k in VM_FIELDS} == want_vm and got.swap == want_swap
+    assert got.swap["sin"] == got.swap["sout"] == 0
+
+
 def test_the_held_files_follow_the_host(tmp_path):
     proc = fake_proc(tmp_path, *CASES["this host"])
     reader = MemoryReader(proc=str(proc))

@@ -100,7 +100,10 @@ class MemoryReader:
     def read(self) -> MemoryRaw:
         m = parse_meminfo(self._meminfo.read())
         total, free, avail = m.get(b"MemTotal:"), m.get(b"MemFree:"), m.get(b"MemAvailable:")
-        vm = self._vmstat.read()
+        try:
+            vm = self._vmstat.read()
+        except OSError:  # a sandbox without /proc/vmstat: psutil says 0 swapped, with a warning
+            vm = b""
         sin, sout = vmstat_pages(vm, b"pswpin"), vmstat_pages(vm, b"pswpout")
         if not (total and avail and free is not None and b"SwapTotal:" in m and b"SwapFree:" in m
                 and sin is not None and sout is not None):
