@@ -85,6 +85,7 @@ class ConsoleServer(uvicorn.Server):
 
     async def main_loop(self) -> None:
         self._wake, self._wake_loop = asyncio.Event(), asyncio.get_running_loop()
+        stream.stopping.arm()  # streams hear of the exit from handle_exit, not by polling
         counter = 0
         should_exit = await self.on_tick(counter)
         while not should_exit:
@@ -97,6 +98,7 @@ class ConsoleServer(uvicorn.Server):
         super().handle_exit(sig, frame)
         if self._wake_loop is not None:  # in the signal handler: the loop sets its own event
             self._wake_loop.call_soon_threadsafe(self._wake.set)
+        stream.stopping.set()
 
 
 def create_app(settings: Settings | None = None,

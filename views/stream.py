@@ -46,14 +46,55 @@ STREAM_SNDBUF = 64 * 1024
 TRANSPORT = "server_monitor.transport"
 
 
+class Stopping:
+    """Set when main.py's server begins to stop (``ConsoleServer.handle_exit``, from the signal
+    handler through the loop), so a stream learns of it without polling. sse-starlette's own
+    watcher looks twice a second, from the first stream until the process ends, whether anyone
+    still watches or not (issue 19: two wake-ups a second of a console that should sleep)."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def arm(self) -> None:
+        """On the server's loop, before it serves (ConsoleServer.main_loop)."""
+        self._event, self._loop = asyncio.Event(), asyncio.get_running_loop()
+
+    def set(self) -> None:
+        """From anywhere (a signal handler): the loop sets its own event."""
+        if self._loop is not None and self._event is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    def event(self) -> asyncio.Event | None:
+        """This loop's event; None where main.py's server is not the one running (``uvicorn
+        main:app``, a test client): there the library's watcher is the only one who knows."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return self._event if self._loop is here else None
+
+
+stopping = Stopping()
+
+
 class StreamResponse(EventSourceResponse):
-    """An SSE response that really lets go of a client that stopped reading.
+    """An SSE response that really lets go of a client that stopped reading, and learns that
+    the server stops from ``stopping`` instead of sse-starlette's polling watcher.
 
     sse-starlette raises SendTimeoutError when a send waits longer than SEND_TIMEOUT; uvicorn
     then calls ``transport.close()``, which waits for the unsent bytes to drain, and they never
     do: the socket stayed open for good (19 of 20 such clients, 60 s later). Aborting the
     transport closes it at once.
     """
+
+    @staticmethod
+    async def _listen_for_exit_signal() -> None:  # sse-starlette's, awaited until shutdown
+        event = stopping.event()
+        if event is None:
+            await EventSourceResponse._listen_for_exit_signal()
+        else:
+            await event.wait()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         transport = scope.get(TRANSPORT)
