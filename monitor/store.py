@@ -87,6 +87,55 @@ class Points(list):
     __slots__ = ("ring", "first")
 
 
+class Window:
+    """A ring's newest ``n`` points read where they sit, not copied into a list of tuples: a
+    sparkline asks only for its ends, its largest value and the points it has not drawn yet
+    (issue 19: building the list of 300 was 21 µs, the largest value of it 9 more, a dozen
+    sparklines a tick). Indexing and slicing give (time, value) tuples as a list would; ``ring``
+    and ``first`` are Points'. A point is overwritten only once its ring has taken ``length``
+    newer ones, so a window read while the sampler appends still reads its own points."""
+
+    __slots__ = ("_ring", "ring", "first", "n")
+
+    def __init__(self, ring: Ring, n: int) -> None:
+        self._ring, self.ring, self.n, self.first = ring, ring.serial, n, ring.count - n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _spans(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Array index ranges of this window's points a..b-1 (one, or two across the wrap)."""
+        length = len(self._ring.times)
+        start = (self.first + a) % length
+        end = start + (b - a)
+        return [(start, end)] if end <= length else [(start, length), (0, end - length)]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            a, b, step = key.indices(self.n)
+            if step != 1:
+                return list(self)[key]
+            out: list[tuple[float, float]] = []
+            for i, j in self._spans(a, b) if b > a else ():
+                out.extend(zip(self._ring.times[i:j], self._ring.values[i:j]))
+            return out
+        k = key + self.n if key < 0 else key
+        if not 0 <= k < self.n:
+            raise IndexError("window index out of range")
+        i = (self.first + k) % len(self._ring.times)
+        return self._ring.times[i], self._ring.values[i]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, Window)) else NotImplemented
+
+    def max_value(self) -> float:
+        values = self._ring.values
+        return max(max(values[i:j]) for i, j in self._spans(0, self.n))
+
+
 _ring_serials = itertools.count(1)
 
 
@@ -183,6 +232,14 @@ class History:
 
     def names(self) -> list[str]:
         return sorted(self._series)
+
+    def window(self, name: str, seconds: float) -> Window | list:
+        """The last ``seconds`` of the series as a ``Window`` (what the cards' sparklines draw),
+        or [] when there is none."""
+        ring = self._series.get(name)
+        if not ring or not ring.size:
+            return []
+        return Window(ring, ring.within(seconds))
 
     def points(self, name: str, seconds: float | None = None) -> list[tuple[float, float]]:
         """The series' points, the last ``seconds`` of them if given: ``Points``, or []."""

@@ -49,3 +49,32 @@ def test_points_say_where_they_sit_in_their_ring():
     assert isinstance(pts, Points) and pts == [(float(i), float(i)) for i in range(20, 25)]
     assert pts.first == 20 and pts.ring == history.points("s").ring
     assert history.points("s") == [(float(i), float(i)) for i in range(15, 25)]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_window_reads_what_the_points_list_holds(seed):
+    """``History.window`` (the cards' sparklines) reads the ring in place: its length, items,
+    slices, iteration and largest value are the copied ``Points``', and a sparkline drawn from
+    it is the same markup, byte for byte, whether the ring has wrapped or not."""
+    from views.charts import sparkline
+    rng = random.Random(seed)
+    history = History(rng.choice([2, 5, 60, 300, 900]))
+    t = 1_000_000.0 + seed
+    for step in range(rng.randint(1, 1200)):
+        t += rng.choice([1.0, 1.0, 1.0, 0.5, 7.0])
+        history.add(t, {"s": rng.uniform(-5, 1e6) if rng.random() < 0.9 else 0.0})
+    for seconds in (0.0, 1.0, 30.0, 300.0, 1e9):
+        window, points = history.window("s", seconds), history.points("s", seconds)
+        assert len(window) == len(points) and list(window) == points
+        assert (window.ring, window.first) == (points.ring, points.first)
+        n = len(points)
+        for k in {0, n - 1, -1, -n, n // 2}:
+            assert window[k] == points[k]
+        for a, b in ((None, None), (n - 1, None), (0, 1), (n // 3, n // 2), (n, None), (-2, None)):
+            assert window[a:b] == points[a:b]
+        assert window.max_value() == max(v for _, v in points)
+        for hi in (100.0, None):
+            assert str(sparkline(window, "label", hi=hi)) == str(sparkline(points, "label", hi=hi))
+    with pytest.raises(IndexError):
+        history.window("s", 1e9)[len(history.points("s"))]
+    assert history.window("absent", 300) == []

@@ -16,7 +16,7 @@ from operator import itemgetter
 
 from markupsafe import Markup, escape
 
-from monitor.store import Points
+from monitor.store import Points, Window
 
 ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
 _origin = [float(int(time.time()) // 3600 * 3600)]
@@ -79,7 +79,7 @@ def sparkline_path(points: Sequence[tuple[float, float]]) -> str:
     if not points:
         return ""
     zero = origin(points[-1][0])
-    if isinstance(points, Points):
+    if isinstance(points, (Points, Window)):
         body = _paths.body(points, zero)
     else:
         body = "".join(Paths.pieces(points, zero))
@@ -91,7 +91,11 @@ def view_box(points: Sequence[tuple[float, float]], window: float, hi: float | N
     (rates, load) with a little headroom. A fixed ``hi`` (100 for percent) keeps the picture
     honest when values are small; a young history grows in from the right edge."""
     end = points[-1][0]
-    top = hi if hi is not None else (max(map(itemgetter(1), points)) * 1.15 or 1.0)
+    if hi is not None:
+        top = hi
+    else:  # a Window finds its largest value in its ring's array (monitor/store.py)
+        largest = points.max_value() if isinstance(points, Window) else max(map(itemgetter(1), points))
+        top = largest * 1.15 or 1.0
     return f"{end - window - origin(end):.1f} {-top:.6g} {window:g} {top:.6g}"
 
 
