@@ -228,6 +228,10 @@ def test_limits_for_a_cards_hover_text(console):
     snap = console(WARN).app.state.store.latest
     assert limits(snap, "memory_percent") == "warning: warning at 0.01 %, critical at 100 %"
     assert limits(snap, "no_such_check") == ""
+    for v in snap.verdicts:  # each (check, subject) worded from its own verdict: mount points too
+        assert limits(snap, v.check, v.subject).startswith(f"{v.state}: "), v
+    assert any(v.subject for v in snap.verdicts)
+    assert limits(snap, "disks_percent", "/no/such/mount") == ""
 
 
 def test_card_values_show_their_thresholds_on_hover(make_client, tmp_path):

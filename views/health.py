@@ -221,11 +221,18 @@ def banner_events(now: float, event_log=None) -> list:
 
 
 def limits(snap, check: str, subject: str = "") -> str:
-    """A card value's thresholds for its title= (hover/focus): "warning at 90 %, critical at 98 %"."""
-    for v in snap.verdicts:
-        if v.check == check and v.subject == subject:
-            word = "at" if CHECKS[check][0].direction == "above" else "under"
+    """A card value's thresholds for its title= (hover/focus): "warning at 90 %, critical at 98 %".
+    Worded once per snapshot for every verdict (the cards ask six times a tick, and each asking
+    walked every verdict); the first verdict of a (check, subject) is the one worded."""
+    return snap.memo("limits", lambda: _all_limits(snap.verdicts)).get((check, subject), "")
+
+
+def _all_limits(verdicts) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for v in verdicts:
+        if (v.check, v.subject) not in out and v.check in CHECKS:
+            word = "at" if CHECKS[v.check][0].direction == "above" else "under"
             parts = [f"{lvl} {word} {fmt(x, v.unit)}" for lvl, x in
                      (("warning", v.warning), ("critical", v.critical)) if x is not None]
-            return f"{v.state}: " + ", ".join(parts)
-    return ""
+            out[(v.check, v.subject)] = f"{v.state}: " + ", ".join(parts)
+    return out
