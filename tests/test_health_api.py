@@ -228,10 +228,17 @@ def test_limits_for_a_cards_hover_text(console):
     snap = console(WARN).app.state.store.latest
     assert limits(snap, "memory_percent") == "warning: warning at 0.01 %, critical at 100 %"
     assert limits(snap, "no_such_check") == ""
-    for v in snap.verdicts:  # each (check, subject) worded from its own verdict: mount points too
+    for v in snap.verdicts:  # each (check, subject) worded from its own verdict
         assert limits(snap, v.check, v.subject).startswith(f"{v.state}: "), v
-    assert any(v.subject for v in snap.verdicts)
-    assert limits(snap, "disks_percent", "/no/such/mount") == ""
+    # Mount points are subjects: each has its own levels (a per-mount override).
+    from tests.test_templating import verdict
+    from monitor.store import Snapshot
+    mounts = Snapshot(seq=1, taken_at=0.0, areas={}, unavailable={}, verdicts=(
+        verdict("disks", "ok", subject="/"),
+        verdict("disks", "critical", subject="/srv").model_copy(update={"critical": 70.0})))
+    assert limits(mounts, "disks_percent", "/") == "ok: warning at 80 %, critical at 90 %"
+    assert limits(mounts, "disks_percent", "/srv") == "critical: warning at 80 %, critical at 70 %"
+    assert limits(mounts, "disks_percent", "/no/such/mount") == "" == limits(mounts, "disks_percent")
 
 
 def test_card_values_show_their_thresholds_on_hover(make_client, tmp_path):
