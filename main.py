@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None,
         task = asyncio.create_task(sampler.run(), name="sampler")
         if app.state.notifier is not None:  # notifications configured (views/notifications.py)
             app.state.notifier.start(task)  # its tasks stop with the sampler's
-        recorder = Recorder(store, collectors, app.state.history).start()  # history.sqlite
+        recorder = Recorder(store, app.state.history).start()  # history.sqlite
         trimmer = asyncio.create_task(malloc.trim_every(), name="malloc-trim")  # RSS after bursts
         try:
             yield

@@ -187,7 +187,8 @@ class Sampler:
                 if run is not None:  # the new collection is late: this is the previous value
                     stale[c.name] = round(at - last.at, 3)
         self._seq += 1
-        return Snapshot(self._seq, taken_at, areas, unavailable, durations, stale=stale), series
+        return Snapshot(self._seq, taken_at, areas, unavailable, durations, stale=stale,
+                        series=series), series
 
     def _harvest(self, name: str, run: Run, durations: dict[str, float]) -> None:
         outcome = run.outcome

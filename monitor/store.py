@@ -37,6 +37,9 @@ class Snapshot(Memoised):
     judge_error: str | None = None
     # Areas published with their previous value because a collection is still running -> age, s.
     stale: Mapping[str, float] = field(default_factory=dict)
+    # Every area's history values at this tick (each collector's ``series(data)``, made in the
+    # worker thread): what the rings and the per-minute history record.
+    series: Mapping[str, float] = field(default_factory=dict)
     # Per-snapshot memo of derived bytes (rendered cards, JSON); not part of equality. Not an
     # __init__ argument, so ``replace(snap, verdicts=...)`` (monitor/judging.py) starts a new
     # one: what was derived from the unjudged snapshot must not stand for the judged one.

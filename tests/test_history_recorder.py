@@ -34,8 +34,8 @@ def test_a_minute_of_real_snapshots(tmp_path):
                     with open(log, "a") as f:
                         f.write(ERR.format(s=i, i=i))
                 await sampler.sample_once()
-                acc.add(store.latest, collectors, seen)
-                acc.add(store.latest, collectors, seen)  # a snapshot seen twice adds no line twice
+                acc.add(store.latest, seen)
+                acc.add(store.latest, seen)  # a snapshot seen twice adds no line twice
                 await asyncio.sleep(0.25)
             sampler.close()
             return acc

@@ -8,8 +8,8 @@ new error lines); when a snapshot of a new minute arrives, the finished minute i
 transaction in a worker thread (``asyncio.to_thread``), at most one write at a time. At shutdown
 the minute in progress is written too, so a restart loses nothing but the seconds since.
 
-Series values are the collectors' own ``series(data)`` of the snapshot's areas (what the sampler
-puts in the ring), so the database and the live sparklines use the same names and numbers.
+Series values are the snapshot's ``series`` (each collector's ``series(data)``, made by the
+sampler for the rings), so the database and the live sparklines use the same names and numbers.
 """
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Sequence
 
-from ..collectors.base import Collector
 from ..store import Snapshot, Store
 from .db import HistoryDB, HistoryUnavailable, Minute
 
@@ -42,28 +40,21 @@ class Accumulator:
         self.lines: dict[tuple, dict] = {}  # error lines first seen this minute (ordered)
         self.verdicts: dict[str, dict] = {}  # key -> the worst not-ok verdict of the minute
 
-    def add(self, snap: Snapshot, collectors: Sequence[Collector], seen_lines: set) -> None:
-        for c in collectors:
-            data = snap.areas.get(c.name)
-            if data is None:
+    def add(self, snap: Snapshot, seen_lines: set) -> None:
+        # The series the sampler made for the rings (snap.series), not each collector's
+        # series() again here on the event loop.
+        for name, v in snap.series.items():
+            v = float(v)
+            if not math.isfinite(v):
                 continue
-            try:
-                values = c.series(data)
-            except Exception:  # noqa: BLE001 - one area's bug must not stop the recording
-                log.exception("history: %s.series() failed", c.name)
-                continue
-            for name, v in values.items():
-                v = float(v)
-                if not math.isfinite(v):
-                    continue
-                acc = self.series.get(name)
-                if acc is None:
-                    self.series[name] = [v, v, v, 1]
-                else:
-                    acc[0] = min(acc[0], v)
-                    acc[1] += v
-                    acc[2] = max(acc[2], v)
-                    acc[3] += 1
+            acc = self.series.get(name)
+            if acc is None:
+                self.series[name] = [v, v, v, 1]
+            else:
+                acc[0] = min(acc[0], v)
+                acc[1] += v
+                acc[2] = max(acc[2], v)
+                acc[3] += 1
         self._processes(snap.areas.get("processes"))
         self._logs(snap.areas.get("logs"), seen_lines)
         for v in snap.verdicts:
@@ -125,10 +116,10 @@ class Accumulator:
 
 
 class Recorder:
-    """``await Recorder(store, collectors, db).start()`` … ``await recorder.stop()``."""
+    """``await Recorder(store, db).start()`` … ``await recorder.stop()``."""
 
-    def __init__(self, store: Store, collectors: Sequence[Collector], db: HistoryDB) -> None:
-        self.store, self.collectors, self.db = store, list(collectors), db
+    def __init__(self, store: Store, db: HistoryDB) -> None:
+        self.store, self.db = store, db
         self.acc: Accumulator | None = None
         self.totals: dict[str, int] = {}  # log source totals at the end of the last minute
         self.seen_lines: set = set()  # error lines already counted (the area repeats its recent)
@@ -154,7 +145,7 @@ class Recorder:
                 await self._flush()
             if self.acc is None:
                 self.acc = Accumulator(minute)
-            self.acc.add(snap, self.collectors, self.seen_lines)
+            self.acc.add(snap, self.seen_lines)
 
     async def _flush(self) -> None:
         acc, self.acc = self.acc, None
