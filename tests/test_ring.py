@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from monitor.store import History, Points, Ring
+from monitor.ring import Points, Ring
+from monitor.store import History
 
 
 def walked(ring: Ring, seconds: float) -> int:

@@ -16,7 +16,7 @@ from operator import itemgetter
 
 from markupsafe import Markup, escape
 
-from monitor.store import Points, Window
+from monitor.ring import Points, Window
 
 ORIGIN_SPAN = 1e6  # s (11.6 days): x stays small enough for the browser's single-precision floats
 _origin = [float(int(time.time()) // 3600 * 3600)]
