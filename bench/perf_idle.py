@@ -17,12 +17,13 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-07, ``--seconds 120 --no-requests --tree "before (6fbed99)=<git archive
-of 6fbed99>"``, load average 0.20 at the start; the two consoles' ratio moves by about 5 % from
-run to run, so a change worth less than that needs its own figures per read):
+Sample (2 cores, 2026-12-08, ``--seconds 120 --no-requests --tree "before (1ca7e41)=<git archive
+of 1ca7e41>"``, load average 0.34 at the start; absolute figures move by 0.1-0.2 % from run to
+run and the two consoles' ratio by about 5 %, so a change worth less than that needs its own
+figures per read):
                         idle %  idle main %  1 display %  1 main %  20 displays %  20 main %  RSS MiB @6min
-    this tree             0.62         0.17         1.31      0.63           1.49       0.83          61.69
-    before (6fbed99)      0.62         0.17         1.37      0.64           1.55       0.87          61.54
+    this tree             0.61         0.17         1.09      0.51           1.19       0.64          62.00
+    before (1ca7e41)      0.64         0.17         1.32      0.63           1.57       0.88          62.13
 The requests part (2026-12-03, ``--seconds 60 --minutes 10``, before the main-thread columns):
     endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
     bare /json/528                           6582     1.41     2.38        0
