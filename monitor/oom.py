@@ -12,6 +12,7 @@ import subprocess
 from collections import deque
 from dataclasses import dataclass, field
 
+from monitor.procfile import counter
 from monitor.text import clean
 
 from .collectors.base import AreaModel
@@ -36,11 +37,7 @@ def oom_count(vmstat: str) -> int | None:
     >>> oom_count("pgfault 10\\noom_kill 3\\n")
     3
     """
-    at = vmstat.find("\noom_kill ")  # found, not split: the file has 170-odd lines
-    if at < 0:
-        return int(vmstat[9:].split(None, 1)[0]) if vmstat.startswith("oom_kill ") else None
-    end = vmstat.find("\n", at + 1)
-    return int(vmstat[at + 10:end if end >= 0 else None])
+    return counter(vmstat.encode(), b"oom_kill")
 
 
 def victims(log: str) -> list[tuple[int, str]]:

@@ -45,3 +45,17 @@ class HeldFile:
 
     def __del__(self) -> None:
         self.close()
+
+
+def counter(data: bytes, key: bytes) -> int | None:
+    """One ``name value`` line's value in /proc/vmstat's text (or None), found rather than split
+    out of its 170-odd lines: the memory area's pswpin/pswpout, the pressure area's oom_kill."""
+    if data.startswith(key + b" "):
+        at = -1
+    else:
+        at = data.find(b"\n" + key + b" ")
+        if at < 0:
+            return None
+    end = data.find(b"\n", at + 1)
+    return int(data[at + len(key) + 2:end if end >= 0 else None])
+

@@ -57,9 +57,6 @@ class Window:
     def __iter__(self):
         return iter(self[:])
 
-    def __eq__(self, other) -> bool:
-        return list(self) == list(other) if isinstance(other, (list, Window)) else NotImplemented
-
     def max_value(self) -> float:
         values = self._ring.values
         return max(max(values[i:j]) for i, j in self._spans(0, self.n))

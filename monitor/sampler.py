@@ -122,10 +122,10 @@ class Sampler:
         fresh = self._start_due(now)
         if fresh:
             await asyncio.wait(fresh, timeout=self.timeout if first else self.collect_budget)
-        snap, series = self._assemble(taken_at, now)
+        snap = self._assemble(taken_at, now)
         if self._judging is not None:
             snap = await self._judging.judged(snap, self.store.history, first)
-        await self.store.publish(snap, series)
+        await self.store.publish(snap)
         self.notifier.ping()  # only here: a tick that is not published is not a sign of life
         return snap
 
@@ -155,7 +155,7 @@ class Sampler:
             fresh.append(asyncio.wrap_future(self._pool.submit(run_all, runs, now), loop=loop))
         return fresh
 
-    def _assemble(self, taken_at: float, now: float) -> tuple[Snapshot, dict[str, float]]:
+    def _assemble(self, taken_at: float, now: float) -> Snapshot:
         areas: dict[str, AreaModel] = {}
         unavailable: dict[str, str] = {}
         durations: dict[str, float] = {}
@@ -188,7 +188,7 @@ class Sampler:
                     stale[c.name] = round(at - last.at, 3)
         self._seq += 1
         return Snapshot(self._seq, taken_at, areas, unavailable, durations, stale=stale,
-                        series=series), series
+                        series=series)
 
     def _harvest(self, name: str, run: Run, durations: dict[str, float]) -> None:
         outcome = run.outcome

@@ -136,8 +136,8 @@ class Store:
         self.tick_lag: deque[float] = deque(maxlen=600)  # seconds late each tick started
         self.failures: dict[str, int] = {}  # area -> failed collections since start
 
-    async def publish(self, snap: Snapshot, series: Mapping[str, float]) -> None:
-        self.history.add(snap.taken_at, series)
+    async def publish(self, snap: Snapshot) -> None:
+        self.history.add(snap.taken_at, snap.series)
         self.latest = snap
         async with self._changed:
             self._changed.notify_all()

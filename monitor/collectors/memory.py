@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from monitor.procfile import HeldFile
+from monitor.procfile import HeldFile, counter
 
 from .base import AreaModel, rate
 
@@ -77,15 +77,6 @@ def parse_meminfo(data: bytes) -> dict[bytes, int]:
     return {f[0]: int(f[1]) * 1024 for f in map(bytes.split, data.splitlines()) if len(f) >= 2}
 
 
-def vmstat_pages(data: bytes, key: bytes) -> int | None:
-    """One counter of /proc/vmstat, found without splitting the other 170-odd lines."""
-    at = data.find(b"\n" + key + b" ")  # never the first line (nr_free_pages)
-    if at < 0:
-        return None
-    end = data.find(b"\n", at + 1)
-    return int(data[at + len(key) + 2:end if end >= 0 else None])
-
-
 def percent(used: int, total: int) -> float:
     """psutil's usage_percent(used, total, round_=1)."""
     return round(used / total * 100, 1) if total else 0.0
@@ -104,7 +95,7 @@ class MemoryReader:
             vm = self._vmstat.read()
         except OSError:  # a sandbox without /proc/vmstat: psutil says 0 swapped, with a warning
             vm = b""
-        sin, sout = vmstat_pages(vm, b"pswpin"), vmstat_pages(vm, b"pswpout")
+        sin, sout = counter(vm, b"pswpin"), counter(vm, b"pswpout")
         if not (total and avail and free is not None and b"SwapTotal:" in m and b"SwapFree:" in m
                 and sin is not None and sout is not None):
             return read()  # an old or odd kernel: psutil's own fallbacks and warnings
