@@ -26,10 +26,10 @@ _publish = sampler.Store.publish
 _judge = health.Judge.__call__
 
 
-async def publish(self, snap, series):
+async def publish(self, snap):
     if _on("SERVER_MONITOR_TEST_STALL"):
         await asyncio.Event().wait()  # stuck for good; cancelled at shutdown
-    await _publish(self, snap, series)
+    await _publish(self, snap)
 
 
 def judge(self, snap, history=None):
