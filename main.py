@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import logging.config
 import signal
@@ -39,6 +40,33 @@ from monitor import malloc, proc_reader
 
 malloc.one_arena()  # before any thread starts (monitor/malloc.py)
 proc_reader.raise_fd_limit()  # room to keep the process table's files open (monitor/proc_reader.py)
+
+
+def uvicorn_without_its_command_line() -> None:
+    """uvicorn as a library only, for ``python main.py`` (1.5 MiB of RSS, issue 19).
+
+    uvicorn's package ``__init__`` imports ``uvicorn.main``, its command line: click and, through
+    its process supervisors, multiprocessing. sse-starlette imports ``uvicorn.main`` too, only to
+    wrap ``Server.handle_exit`` and learn that the server stops; ConsoleServer tells the streams
+    itself (views/stream.py ``stopping``). So here the package is made without running its
+    ``__init__``, given the two names its own modules import from it (the lifespan imports
+    ``Config``), and ``uvicorn.main`` is marked absent: sse-starlette's import of it fails and it
+    takes its "not under uvicorn" branch. ``uvicorn main:app`` has imported uvicorn whole first
+    and is left as it is; so is any process that imports this module (tests, benchmarks).
+    """
+    if "uvicorn" in sys.modules:
+        return
+    spec = importlib.util.find_spec("uvicorn")
+    package = importlib.util.module_from_spec(spec)  # made, not run
+    sys.modules["uvicorn"] = package
+    from uvicorn.config import Config
+    from uvicorn.server import Server
+    package.Config, package.Server = Config, Server
+    sys.modules["uvicorn.main"] = None
+
+
+if __name__ == "__main__":
+    uvicorn_without_its_command_line()
 
 import uvicorn
 import uvicorn.server

@@ -19,6 +19,7 @@ fact about the host, not a failure (the card says "no systemd on this host").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -87,7 +88,11 @@ class UnitWatcher(UnitReader):
         return self
 
     def close(self) -> None:
-        self._stop.set()  # the bus thread sees it within 0.5 s
+        self._stop.set()
+        loop, wake = self._loop, getattr(self, "_wake", None)
+        if loop is not None and wake is not None:  # a connected session waits on its wake event
+            with contextlib.suppress(RuntimeError):  # its loop already closed
+                loop.call_soon_threadsafe(wake.set)
         if self._thread is not None:
             self._thread.join(5)
         self._thread = None
@@ -186,23 +191,35 @@ class UnitWatcher(UnitReader):
             with self._lock:
                 self._error = self._absent = None
             self._ready.set()
-            while not self._stop.is_set() and bus.connected:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), 0.5)
-                except TimeoutError:
-                    continue
-                await asyncio.sleep(0.02)  # let a burst of signals coalesce
-                self._wake.clear()
-                if "" in self._dirty:  # a daemon-reload: everything may have changed
-                    self._dirty.clear()
-                    await self._read_all(bus)
-                else:
-                    names, self._dirty = self._dirty, set()
-                    await self._read_units(bus, sorted(names))
+            # Woken by a signal, by close() or by the connection's end, never by a clock: an
+            # idle host's bus thread sleeps (it looked twice a second, issue 19).
+            lost = asyncio.ensure_future(bus.wait_for_disconnect())
+            lost.add_done_callback(lambda f: f.cancelled() or f.exception())  # its error: retrieved
+            try:
+                while not self._stop.is_set() and bus.connected:
+                    woken = asyncio.ensure_future(self._wake.wait())
+                    await asyncio.wait((woken, lost), return_when=asyncio.FIRST_COMPLETED)
+                    woken.cancel()
+                    if self._stop.is_set() or lost.done():
+                        break
+                    await self._follow(bus)
+            finally:
+                lost.cancel()
             if not self._stop.is_set():
                 raise ConnectionError("the bus connection closed")
         finally:
             bus.disconnect()
+
+    async def _follow(self, bus: MessageBus) -> None:
+        """Read what the signals since the last wake-up said changed."""
+        await asyncio.sleep(0.02)  # let a burst of signals coalesce
+        self._wake.clear()
+        if "" in self._dirty:  # a daemon-reload: everything may have changed
+            self._dirty.clear()
+            await self._read_all(bus)
+        else:
+            names, self._dirty = self._dirty, set()
+            await self._read_units(bus, sorted(names))
 
     def _set_absent(self, why: str) -> None:
         with self._lock:

@@ -3,10 +3,15 @@ imported when that feature is first used, not at start. Each check runs a fresh 
 since the test process itself has imported everything."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+
+import httpx
 
 from tests.conftest import ROOT
 
@@ -118,3 +123,37 @@ def test_console_serves_on_the_stdlib_loop_even_with_uvloop_installed(tmp_path, 
     assert server.get("/api/cpu").status_code == 200
     assert server.get("/dashboard").status_code == 200
     assert not mark.exists()
+
+
+def test_python_main_py_runs_uvicorn_without_its_command_line(tmp_path, spawn_server):
+    """``python main.py`` never imports uvicorn.main (click, multiprocessing: 1.5 MiB); its
+    streams still end at SIGTERM (ConsoleServer tells them, not sse-starlette's wrapper)."""
+    server = spawn_server({"PYTHONPROFILEIMPORTTIME": "1", "SERVER_MONITOR_DATA_DIR": str(tmp_path / "data")})
+    with httpx.stream("GET", server.url + "/stream", headers=server.headers, timeout=10) as r:
+        lines = r.iter_lines()
+        events = set()
+        for line in itertools.islice(lines, 2000):  # the first push holds every card
+            events.add(line)
+            if {"event: cpu", "event: tick"} <= events:
+                break
+        assert {"event: cpu", "event: tick"} <= events
+        began = time.monotonic()
+        server.proc.terminate()
+        for _ in lines:  # the server ends the stream (the read timeout bounds it)
+            pass
+    # uvicorn re-raises the signal after its graceful shutdown (tests/test_signals.py)
+    assert server.proc.wait(10) in (0, -signal.SIGTERM) and time.monotonic() - began < 5
+    assert "Finished server process" in server.log_path.read_text()
+    imported = {line.rsplit("|", 1)[1].strip() for line in server.log_path.read_text().splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert {"uvicorn.server", "uvicorn.config", "sse_starlette.sse"} <= imported  # the probe sees imports
+    # (uvicorn.main itself is listed: sse-starlette's attempt, refused at once; what it imports is not)
+    assert not imported & {"click", "multiprocessing", "uvicorn.supervisors"}, \
+        sorted(imported & {"click", "multiprocessing", "uvicorn.supervisors"})
+
+
+def test_importing_main_leaves_uvicorn_whole():
+    """Tests, benchmarks and ``uvicorn main:app`` import main: uvicorn stays the whole package."""
+    r = subprocess.run([sys.executable, "-c", "import main, uvicorn, uvicorn.main, click; print(uvicorn.run.__module__)"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0 and r.stdout.strip() == "uvicorn.main", r.stderr[-2000:]

@@ -209,6 +209,35 @@ def test_a_lost_bus_makes_the_area_unavailable_not_ok():
         c.close()
 
 
+
+def _wakeups(tid: int) -> int:
+    with open(f"/proc/self/task/{tid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+
+
+def test_an_idle_bus_thread_sleeps_until_a_signal_or_close():
+    """Connected to a systemd with nothing changing, the bus thread does not wake on a clock (it
+    looked twice a second); a unit that changes still arrives, and close() ends it at once."""
+    h = harness_for_tests(units={n: TEST_UNITS[n] for n in ("sm-fail.service", "sm-echo.socket", "sm-echo.service")},
+                          start=("sm-fail.service",))
+    c = ServicesCollector(h.address)
+    try:
+        data = until(c, lambda d: d.present and (u := find(d, "sm-fail.service")) is not None and u.active == "failed")
+        assert find(data, "sm-fail.service").active == "failed"
+        time.sleep(1.0)  # the failure's last signals are read
+        tid = c.watcher._thread.native_id
+        before = _wakeups(tid)
+        time.sleep(3.0)
+        assert _wakeups(tid) - before <= 1  # six, looking every 0.5 s
+        h.start_unit("sm-echo.socket")
+        data = until(c, lambda d: (u := find(d, "sm-echo.socket")) is not None and u.active == "active")
+        assert find(data, "sm-echo.socket").sub == "listening"  # woken by the signals
+    finally:
+        c.close()
+        h.stop()
+    assert not c.watcher._thread  # joined: close() woke the session instead of waiting it out
+
+
 # -- the API, pages and metrics of a console reading the harness's systemd ----------------------
 
 @pytest.fixture(scope="module")
