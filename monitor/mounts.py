@@ -18,7 +18,6 @@ import os
 import re
 import select
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -231,10 +230,10 @@ class Statvfs:
             for mp in pending:
                 calls[mp] = Future()
                 self._caller.queue.put((lambda mp=mp: self._statvfs(mp), calls[mp]))
-            deadline = time.monotonic() + self.timeout
-            for mp in pending:
-                with contextlib.suppress(FutureTimeout):  # wait only; its error is read below
-                    calls[mp].exception(timeout=max(0.0, deadline - time.monotonic()))
+            # The thread makes them in order, so the last one's end is the end of all: one wait
+            # (one wake-up a read), not one per mount. Its error, if any, is read below.
+            with contextlib.suppress(FutureTimeout):
+                calls[pending[-1]].exception(timeout=self.timeout)
             left = [mp for mp in pending if not calls[mp].done()]
             if left:  # one is stuck in the kernel: leave the thread to it
                 self._caller.retired = True

@@ -21,7 +21,7 @@ from monitor.collectors.disks import (
     time_to_full,
     usage_from_statvfs,
 )
-from monitor.mounts import MountTable
+from monitor.mounts import MountTable, Statvfs
 from monitor.trend import Trends
 from tests.conftest import IN_CI
 
@@ -209,6 +209,29 @@ def test_trends_fit_over_the_window_and_forget_what_is_gone():
     assert t.add(961.0, {"/": 2800.0})["/"] is not None
     t.add(962.0, {})  # unmounted: forgotten
     assert t.add(1022.0, {"/": 1.0}) == {"/": None}
+
+
+def _switches() -> int:
+    with open("/proc/thread-self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+
+
+def test_a_read_of_many_mounts_waits_once_not_once_per_mount(tmp_path):
+    """The statvfs thread makes the calls in order, so the reader waits for the last one only:
+    one wake-up a read (it woke at each call's end: one per mount, every read)."""
+    mounts = [str(tmp_path)] + [f"/m{i}" for i in range(20)]
+
+    def statvfs(path: str):
+        time.sleep(0.001)  # each call ends after the reader began to wait
+        return os.statvfs(str(tmp_path))
+
+    s = Statvfs(statvfs=statvfs, timeout=5.0)
+    s.read(mounts)  # the thread is started
+    before = _switches()
+    out = s.read(mounts)
+    woke = _switches() - before
+    assert all(isinstance(v, dict) and v["f_blocks"] > 0 for v in out.values()) and len(out) == 21
+    assert woke <= 3, woke
 
 
 def test_hung_mount_is_reported_without_stalling_and_not_asked_again_until_it_returns():
