@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 from psutil._pslinux import PROC_STATUSES
 
+from .procfile import read_whole
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 COMM_FULL = 15  # bytes of comm the kernel keeps: a name this long may be cut
@@ -94,13 +96,7 @@ def _read(path: str) -> bytes:
     """The whole file with raw reads (no buffered file object per file: this runs per process)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        data = os.read(fd, _CHUNK)
-        if len(data) < _CHUNK:
-            return data
-        parts = [data]
-        while chunk := os.read(fd, _CHUNK):
-            parts.append(chunk)
-        return b"".join(parts)
+        return read_whole(fd, positional=False)
     finally:
         os.close(fd)
 

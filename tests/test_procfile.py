@@ -1,7 +1,8 @@
 """monitor/procfile.py's HeldFile: a /proc file opened once and read anew with pread.
 
 Real files: /proc/uptime (its text changes every hundredth of a second), a child's
-/proc/<pid>/stat (it fails with ESRCH once the child is reaped), a regular file larger than one
+/proc/<pid>/stat (it fails with ESRCH once the child is reaped), a child's /proc/<pid>/maps of
+3,000 mappings (a seq_file that a single read gives a page of), a regular file larger than one
 read, and a path that does not exist yet.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 import pytest
 
 from monitor.collectors.pressure import PSI_DIR, PressureCollector
+from monitor.proc_stat import _read
 from monitor.procfile import CHUNK, HeldFile
 
 
@@ -38,6 +40,43 @@ def test_a_file_larger_than_one_read_comes_whole(tmp_path):
     body = os.urandom(CHUNK * 3 + 123)
     path.write_bytes(body)
     assert HeldFile(path).read() == body
+
+
+MAPPINGS = """
+import mmap, sys
+kept = [mmap.mmap(-1, 4096, prot=mmap.PROT_READ if i % 2 else mmap.PROT_READ | mmap.PROT_WRITE)
+        for i in range(3000)]  # alternate protections: the kernel cannot merge them
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_seq_file_longer_than_a_page_comes_whole():
+    """A read of /proc/<pid>/maps stops at about a page; the reads go on to its end, for a held
+    file (pread from 0) and for one opened per read (proc_stat's read); a short file is still
+    one read."""
+    child = subprocess.Popen([sys.executable, "-c", MAPPINGS], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        path = f"/proc/{child.pid}/maps"
+        with open(path, "rb") as f:
+            whole = f.read()
+        assert whole.count(b"\n") > 3000 and len(whole) > 100_000
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            assert len(os.pread(fd, CHUNK, 0)) < 8192  # what one read gives (the bug it was)
+        finally:
+            os.close(fd)
+        held = HeldFile(path)
+        first = held.read()
+        short = HeldFile(f"/proc/{child.pid}/stat").read()
+        assert first == whole and held.read() == whole and _read(path) == whole
+        assert short.startswith(f"{child.pid} (".encode()) and short.endswith(b"\n")
+        held.close()
+    finally:
+        child.stdin.close()
+        child.wait(10)
 
 
 def test_an_error_closes_the_file_and_the_next_read_opens_it_again(tmp_path):
