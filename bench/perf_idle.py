@@ -17,13 +17,14 @@ next to bench/bare_app.py (no middleware, same uvicorn) returning a JSON body of
 Ratios are against references measured in this run; the machine's load is printed with them.
 Needs wrk (apt-get install wrk). Nothing here is a test; CI does not run it.
 
-Sample (2 cores, 2026-12-08, ``--seconds 120 --no-requests --tree "before (1ca7e41)=<git archive
-of 1ca7e41>"``, load average 0.34 at the start; absolute figures move by 0.1-0.2 % from run to
-run and the two consoles' ratio by about 5 %, so a change worth less than that needs its own
-figures per read):
-                        idle %  idle main %  1 display %  1 main %  20 displays %  20 main %  RSS MiB @6min
-    this tree             0.61         0.17         1.09      0.51           1.19       0.64          62.00
-    before (1ca7e41)      0.64         0.17         1.32      0.63           1.57       0.88          62.13
+Sample (2 cores, 2026-12-08, ``--seconds 120 --minutes 10 --no-requests --tree "before
+(3e3d94c)=<git archive of 3e3d94c>"``, load average 0.57 at the start; absolute figures move by
+0.1-0.2 % from run to run and the two consoles' ratio by about 5 %, so a change worth less than
+that needs its own figures per read; the RSS is read at the end, after 10 minutes of one display
+and the three windows):
+                        idle %  idle main %  1 display %  1 main %  20 displays %  20 main %  RSS MiB @16min
+    this tree             0.51         0.15         0.81      0.38           1.04       0.58          59.98
+    before (3e3d94c)      0.52         0.16         0.78      0.36           1.03       0.56          62.10
 The requests part (2026-12-03, ``--seconds 60 --minutes 10``, before the main-thread columns):
     endpoint                                req/s   p50 ms   p99 ms  non-2xx  ÷ json ÷ bytes
     bare /json/528                           6582     1.41     2.38        0
