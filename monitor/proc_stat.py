@@ -42,7 +42,6 @@ from .procfile import read_whole
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 COMM_FULL = 15  # bytes of comm the kernel keeps: a name this long may be cut
-_CHUNK = 65536
 
 
 @dataclass(frozen=True, slots=True)
