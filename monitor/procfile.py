@@ -25,11 +25,8 @@ def read_whole(fd: int, positional: bool = True) -> bytes:
     by reads until one returns nothing.
     """
     data = os.pread(fd, CHUNK, 0) if positional else os.read(fd, CHUNK)
-    return data if len(data) < WHOLE_BELOW else read_on(fd, data, positional)
-
-
-def read_on(fd: int, data: bytes, positional: bool = True) -> bytes:
-    """``data``, the file's first read, and the rest of it."""
+    if len(data) < WHOLE_BELOW:
+        return data
     parts, total = [data], len(data)
     while data:
         data = os.pread(fd, CHUNK, total) if positional else os.read(fd, CHUNK)
@@ -48,8 +45,7 @@ class HeldFile:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            data = os.pread(self._fd, CHUNK, 0)  # read_whole's, without a call more per read
-            return data if len(data) < WHOLE_BELOW else read_on(self._fd, data)
+            return read_whole(self._fd)
         except OSError:
             self.close()
             raise

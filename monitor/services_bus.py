@@ -73,6 +73,7 @@ class UnitWatcher(UnitReader):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bus: MessageBus | None = None
+        self._wake: asyncio.Event | None = None  # a connected session's: set by a signal or close()
         self._jobs: dict[str, tuple[threading.Event, dict]] = {}  # job path -> waiter
         self._finished: dict[str, str] = {}  # job path -> result, for a waiter not yet there
         self.full_reads = 0  # ListUnits passes (connect, Reloading): bench and tests read it
@@ -89,10 +90,9 @@ class UnitWatcher(UnitReader):
 
     def close(self) -> None:
         self._stop.set()
-        loop, wake = self._loop, getattr(self, "_wake", None)
-        if loop is not None and wake is not None:  # a connected session waits on its wake event
+        if self._loop is not None and self._wake is not None:  # a connected session waits on it
             with contextlib.suppress(RuntimeError):  # its loop already closed
-                loop.call_soon_threadsafe(wake.set)
+                self._loop.call_soon_threadsafe(self._wake.set)
         if self._thread is not None:
             self._thread.join(5)
         self._thread = None

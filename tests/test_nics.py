@@ -101,16 +101,21 @@ print(json.dumps({"names": sorted(down), "down": [down["lo"].isup, down["lo"].fl
 """
 
 
-def test_in_a_new_network_namespace_the_reader_sees_that_namespace():
+def in_new_network_namespace(code: str, timeout: float = 60) -> dict:
+    """Run ``code`` (given this checkout's path) in a new network namespace; its printed JSON."""
     unshare = shutil.which("unshare")
     if unshare is None or os.geteuid() != 0:
         if IN_CI:
             pytest.fail("unshare (util-linux) and root are needed: .ci/run installs it")
         pytest.skip("needs unshare and root (a new network namespace)")
-    out = subprocess.run([unshare, "--net", sys.executable, "-c", CHILD, str(ROOT)], cwd=ROOT,
-                         timeout=30, capture_output=True, text=True)
+    out = subprocess.run([unshare, "--net", sys.executable, "-c", code, str(ROOT)], cwd=ROOT,
+                         timeout=timeout, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+def test_in_a_new_network_namespace_the_reader_sees_that_namespace():
+    got = in_new_network_namespace(CHILD, timeout=30)
     assert got["names"] == ["lo"]  # this host's eth0 is not in there, whatever /sys shows
     assert got["down"] == [False, "loopback"]
     assert got["up"][0] is True and got["up"][1] == "up,loopback,running"
@@ -136,15 +141,7 @@ def test_three_hundred_interfaces_are_all_seen():
     """/proc/net/dev of 300 interfaces (a container host's veths) is 37 KB: a single read of it
     stops at a page, and the reader saw 31 of them. In a new network namespace with 300 bridges
     it sees every one, as psutil does."""
-    unshare = shutil.which("unshare")
-    if unshare is None or os.geteuid() != 0:
-        if IN_CI:
-            pytest.fail("unshare (util-linux) and root are needed: .ci/run installs it")
-        pytest.skip("needs unshare and root (a new network namespace)")
-    out = subprocess.run([unshare, "--net", sys.executable, "-c", MANY, str(ROOT)], cwd=ROOT,
-                         timeout=60, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
+    got = in_new_network_namespace(MANY)
     assert len(got["reader"]) == 301 and got["reader"] == got["psutil"]
     assert "smbr299" in got["reader"] and got["rx"]["smbr299"] == 0
 
